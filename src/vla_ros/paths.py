@@ -1,0 +1,45 @@
+"""Where vla_ros finds its installed resources (launch, config, urdf, rviz).
+
+Order: the source checkout this module runs from (editable installs, so edits take effect), the ROS
+ament index (``share/vla_ros`` of a colcon install), then ``<sys.prefix>/share/vla_ros`` (pip).
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from pathlib import Path
+
+__all__ = ["config_file", "share_dir", "urdf_file"]
+
+
+@cache
+def share_dir() -> Path:
+    """The directory holding ``launch/``, ``config/``, ``urdf/`` and ``rviz/``.
+
+    Raises:
+        FileNotFoundError: no installed or source copy of the resources was found.
+    """
+    source = Path(__file__).resolve().parents[2]
+    candidates = [source]
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        candidates.append(Path(get_package_share_directory("vla_ros")))
+    except (ImportError, LookupError, ValueError):
+        pass
+    candidates.append(Path(sys.prefix) / "share" / "vla_ros")
+    for path in candidates:
+        if (path / "package.xml").is_file() and (path / "config").is_dir():
+            return path
+    raise FileNotFoundError(f"vla_ros resources not found in any of {[str(c) for c in candidates]}")
+
+
+def config_file(name: str) -> Path:
+    """Path of ``config/<name>`` (e.g. ``"so101_driver.yaml"``)."""
+    return share_dir() / "config" / name
+
+
+def urdf_file() -> Path:
+    """Path of the SO-101 URDF written for this project."""
+    return share_dir() / "urdf" / "so101.urdf"
