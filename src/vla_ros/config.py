@@ -30,7 +30,7 @@ class ParamSpec:
 def param(
     description: str,
     *,
-    range: tuple[float, float] | None = None,  # noqa: A002 - the ROS descriptor's name
+    range: tuple[float, float] | None = None,
     read_only: bool = False,
     choices: Sequence[str] | None = None,
 ) -> dict[str, ParamSpec]:

@@ -13,6 +13,19 @@ from pathlib import Path
 __all__ = ["config_file", "share_dir", "urdf_file"]
 
 
+def _ament_share() -> Path | None:
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        return Path(get_package_share_directory("vla_ros"))
+    except (ImportError, LookupError, OSError, ValueError):
+        return None
+
+
+def _is_share(path: Path | None) -> bool:
+    return path is not None and (path / "package.xml").is_file() and (path / "config").is_dir()
+
+
 @cache
 def share_dir() -> Path:
     """The directory holding ``launch/``, ``config/``, ``urdf/`` and ``rviz/``.
@@ -21,18 +34,12 @@ def share_dir() -> Path:
         FileNotFoundError: no installed or source copy of the resources was found.
     """
     source = Path(__file__).resolve().parents[2]
-    candidates = [source]
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        candidates.append(Path(get_package_share_directory("vla_ros")))
-    except (ImportError, LookupError, ValueError):
-        pass
-    candidates.append(Path(sys.prefix) / "share" / "vla_ros")
-    for path in candidates:
-        if (path / "package.xml").is_file() and (path / "config").is_dir():
+    if _is_share(source):
+        return source
+    for path in (_ament_share(), Path(sys.prefix) / "share" / "vla_ros"):
+        if path is not None and _is_share(path):
             return path
-    raise FileNotFoundError(f"vla_ros resources not found in any of {[str(c) for c in candidates]}")
+    raise FileNotFoundError(f"vla_ros resources not found in {source}, the ament index or {sys.prefix}")
 
 
 def config_file(name: str) -> Path:

@@ -118,7 +118,7 @@ def sim_calibration(limits_rad: Mapping[str, tuple[float, float]]) -> dict[str, 
             id=MOTOR_IDS[name],
             drive_mode=0,
             homing_offset=0,
-            range_min=int(round(2048 + lo * ticks_per_rad)),
-            range_max=int(round(2048 + hi * ticks_per_rad)),
+            range_min=round(2048 + lo * ticks_per_rad),
+            range_max=round(2048 + hi * ticks_per_rad),
         )
     return calib
