@@ -1,0 +1,256 @@
+"""The node graphs of vla_ros, defined once.
+
+``launch/<graph>.launch.py`` (ROS install) and ``vla-ros launch <graph>`` (pip path) both call
+:func:`build_graph` and turn each :class:`NodeSpec` into a ``launch_ros`` Node or a child process
+with the same executable, parameter file, parameters and remappings, so the two cannot drift.
+ROS-agnostic: no rclpy or launch imports.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vla_ros.errors import ConfigError
+
+__all__ = [
+    "GRAPHS",
+    "SHARE",
+    "URDF_TEXT",
+    "LaunchArg",
+    "NodeSpec",
+    "build_graph",
+    "default_policy_dir",
+    "launch_arguments",
+    "parse_launch_args",
+]
+
+
+@dataclass(frozen=True)
+class LaunchArg:
+    """A launch argument: ``name:=value`` on both paths."""
+
+    name: str
+    default: str
+    description: str
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node of a graph.
+
+    Attributes:
+        name: node name (also the key in its parameter file).
+        executable: the executable (``ros2 run <package> <executable>``).
+        package: the ROS package providing it.
+        params_file: parameter file under ``config/`` (None for none).
+        parameters: parameter values overriding the file.
+        remappings: ``(from, to)`` topic remappings.
+        arguments: extra command-line arguments.
+        optional: skip, with a notice, when the executable is not installed (e.g. RViz on the pip path).
+        required: if the process exits, the whole graph is stopped.
+    """
+
+    name: str
+    executable: str
+    package: str = "vla_ros"
+    params_file: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    remappings: tuple[tuple[str, str], ...] = ()
+    arguments: tuple[str, ...] = ()
+    optional: bool = False
+    required: bool = True
+
+
+SHARE = "$(share)"
+"""Placeholder, in arguments and string parameters, for the package's share directory."""
+
+URDF_TEXT = "$(urdf)"
+"""Placeholder parameter value standing for the text of the project's URDF."""
+
+
+def _state_dir() -> Path:
+    return Path(os.environ.get("VLA_ROS_HOME", Path.home() / ".cache" / "vla_ros"))
+
+
+COMMON_ARGS = [
+    LaunchArg("use_sim", "true", "Run the MuJoCo simulator and its emulated bus instead of hardware."),
+    LaunchArg("namespace", "", "Namespace for every node (topics are relative)."),
+    LaunchArg("port", "", "Serial port of the follower arm ('' = the simulator's emulated bus)."),
+    LaunchArg("robot_id", "", "LeRobot calibration id of the follower ('' = 'sim_so101' in simulation)."),
+    LaunchArg("calibration_dir", "", "LeRobot calibration root ('' = lerobot's default; sim: its own)."),
+    LaunchArg("front_device", "0", "Front camera device index, path or video file (hardware only)."),
+    LaunchArg("wrist_device", "1", "Wrist camera device index, path or video file (hardware only)."),
+    LaunchArg("rviz", "false", "Start RViz with the arm model, camera feeds and the action chunk."),
+    LaunchArg("monitor", "true", "Print a compact live summary of rates, latency, queue and safety."),
+    LaunchArg("seed", "0", "Simulation randomisation seed."),
+    LaunchArg("duration", "0", "Stop the whole graph after this many seconds (0 = until Ctrl-C)."),
+]
+
+DEPLOY_ARGS = [
+    LaunchArg("policy_path", "", "SmolVLA checkpoint dir or Hub id ('' = the tiny offline demo policy)."),
+    LaunchArg("task", "", "Language instruction ('' = the checkpoint's first training task)."),
+    LaunchArg(
+        "camera_map", "",
+        "Camera name -> policy image feature, 'front=observation.images.camera1,wrist=...' "
+        "('' = the checkpoint's recorded mapping).",
+    ),
+    LaunchArg("autostart", "true", "Reset to home, check the start state and enable the policy at start."),
+]
+
+RECORD_ARGS = [
+    LaunchArg("task", "demo task", "Task string stored in each episode's bag metadata."),
+    LaunchArg("output_dir", "recordings", "Directory for the episode bags (MCAP)."),
+    LaunchArg("teleop", "sim", "'sim' (scripted demonstrations in simulation) or 'leader' (leader arm)."),
+    LaunchArg("leader_port", "/dev/ttyACM1", "Serial port of the leader arm (teleop:=leader)."),
+    LaunchArg("leader_id", "leader", "LeRobot calibration id of the leader arm."),
+    LaunchArg("episodes", "1", "Episodes to record unattended (sim teleop)."),
+    LaunchArg("episode_duration_s", "10", "Length of each unattended episode, seconds."),
+]
+
+
+def _truthy(value: str) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_policy_dir() -> Path:
+    """Where the tiny offline demo policy lives (made on first use by ``vla-ros launch``/the launch file)."""
+    return _state_dir() / "tiny_policy"
+
+
+def _hardware_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
+    """Arm (simulated or real), cameras and the driver: the part shared by deploy and record."""
+    sim = _truthy(a["use_sim"])
+    ns = a["namespace"].strip("/").replace("/", "_") or "default"
+    robot_id = a["robot_id"] or ("sim_so101" if sim else "follower")
+    calib = a["calibration_dir"] or (str(_state_dir() / "sim_calibration") if sim else "")
+    port = a["port"] or (str(Path(tempfile.gettempdir()) / f"vla_ros_sim_{ns}.tty") if sim else "")
+    if not sim and not port:
+        raise ConfigError("use_sim:=false needs port:=/dev/ttyACM0 (the follower arm's serial port)")
+    identity = {"robot_id": robot_id, "calibration_dir": calib}
+    nodes = []
+    if sim:
+        nodes.append(NodeSpec("so101_sim", "so101_sim", params_file="so101_sim.yaml",
+                              parameters={"port": port, "seed": int(a["seed"]), **identity}))
+    else:
+        for cam in ("front", "wrist"):
+            nodes.append(NodeSpec(f"camera_{cam}", "camera_publisher", params_file="camera_publisher.yaml",
+                                  parameters={"name": cam, "device": a[f"{cam}_device"],
+                                              "frame_id": f"{cam}_camera_optical_frame"}))
+    nodes.append(NodeSpec("so101_driver", "so101_driver", params_file="so101_driver.yaml",
+                          parameters={"port": port, **identity}))
+    nodes.append(NodeSpec("robot_state_publisher", "robot_state_publisher",
+                          package="robot_state_publisher", optional=True, required=False,
+                          parameters={"robot_description": URDF_TEXT}))
+    return nodes
+
+
+def _viewer_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
+    nodes = []
+    if _truthy(a.get("rviz", "false")):
+        nodes.append(NodeSpec("rviz", "rviz2", package="rviz2", optional=True, required=False,
+                              arguments=("-d", f"{SHARE}/rviz/vla_ros.rviz")))
+    if _truthy(a.get("monitor", "false")):
+        nodes.append(NodeSpec("status_monitor", "status_monitor", required=False))
+    return nodes
+
+
+def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
+    identity = {"robot_id": a["robot_id"] or ("sim_so101" if _truthy(a["use_sim"]) else "follower"),
+                "calibration_dir": a["calibration_dir"]
+                or (str(_state_dir() / "sim_calibration") if _truthy(a["use_sim"]) else "")}
+    policy = a["policy_path"] or str(default_policy_dir())
+    camera_map = [item.strip() for item in a["camera_map"].split(",") if item.strip()]
+    autostart = _truthy(a["autostart"])
+    policy_params: dict[str, Any] = {"policy_path": policy, "autostart": autostart, **identity}
+    if a["task"]:
+        policy_params["task"] = a["task"]
+    if camera_map:
+        policy_params["camera_map"] = camera_map
+    if autostart:
+        policy_params["start_state_check"] = "reset"
+    return [
+        *_hardware_nodes(a),
+        NodeSpec("safety_supervisor", "safety_supervisor", params_file="safety_supervisor.yaml",
+                 parameters={"policy_path": policy, **identity}),
+        NodeSpec("smolvla_policy", "smolvla_policy", params_file="smolvla_policy.yaml",
+                 parameters=policy_params),
+        *_viewer_nodes(a),
+    ]
+
+
+def _record(a: Mapping[str, str]) -> list[NodeSpec]:
+    if a["teleop"] not in ("sim", "leader"):
+        raise ConfigError(f"teleop:={a['teleop']} must be 'sim' or 'leader'")
+    if a["teleop"] == "sim":
+        teleop = NodeSpec("sim_teleop", "sim_teleop", params_file="sim_teleop.yaml",
+                          parameters={"episodes": int(a["episodes"]),
+                                      "episode_duration_s": float(a["episode_duration_s"])})
+    else:
+        teleop = NodeSpec("leader_teleop", "leader_teleop", params_file="leader_teleop.yaml",
+                          parameters={"port": a["leader_port"], "robot_id": a["leader_id"]})
+    recorder = NodeSpec("bag_recorder", "bag_recorder", params_file="bag_recorder.yaml",
+                        parameters={"task": a["task"], "output_dir": a["output_dir"],
+                                    "autostart": a["teleop"] == "sim",
+                                    "episode_duration_s": float(a["episode_duration_s"])})
+    return [*_hardware_nodes(a), teleop, recorder, *_viewer_nodes(a)]
+
+
+def _view(a: Mapping[str, str]) -> list[NodeSpec]:
+    return [
+        NodeSpec("robot_state_publisher", "robot_state_publisher", package="robot_state_publisher",
+                 optional=True, parameters={"robot_description": URDF_TEXT}),
+        NodeSpec("rviz", "rviz2", package="rviz2", optional=True,
+                 arguments=("-d", f"{SHARE}/rviz/vla_ros.rviz")),
+    ]
+
+
+GRAPHS: dict[str, tuple[list[LaunchArg], Callable[[Mapping[str, str]], list[NodeSpec]]]] = {
+    "deploy": (COMMON_ARGS + DEPLOY_ARGS, _deploy),
+    "record": (COMMON_ARGS + RECORD_ARGS, _record),
+    "view": ([LaunchArg("namespace", "", "Namespace for every node."),
+              LaunchArg("duration", "0", "Stop after this many seconds (0 = until Ctrl-C).")], _view),
+}
+
+
+def launch_arguments(graph: str) -> list[LaunchArg]:
+    """The launch arguments of ``graph``.
+
+    Raises:
+        ConfigError: unknown graph.
+    """
+    if graph not in GRAPHS:
+        raise ConfigError(f"unknown graph {graph!r}, expected one of {sorted(GRAPHS)}")
+    return GRAPHS[graph][0]
+
+
+def parse_launch_args(graph: str, argv: list[str]) -> dict[str, str]:
+    """Parse ``name:=value`` words (as ``ros2 launch`` takes them) over the graph's defaults.
+
+    Raises:
+        ConfigError: a word is not ``name:=value`` or names no argument of the graph.
+    """
+    declared = {arg.name: arg.default for arg in launch_arguments(graph)}
+    values = dict(declared)
+    for word in argv:
+        name, sep, value = word.partition(":=")
+        if not sep:
+            raise ConfigError(f"expected name:=value, got {word!r}")
+        if name not in declared:
+            raise ConfigError(f"{graph} has no argument {name!r}; arguments: {sorted(declared)}")
+        values[name] = value
+    return values
+
+
+def build_graph(graph: str, args: Mapping[str, str]) -> list[NodeSpec]:
+    """The nodes of ``graph`` for fully resolved launch arguments.
+
+    Raises:
+        ConfigError: unknown graph or an invalid argument combination.
+    """
+    declared = {arg.name: arg.default for arg in launch_arguments(graph)}
+    return GRAPHS[graph][1]({**declared, **args})

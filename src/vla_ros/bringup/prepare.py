@@ -1,0 +1,23 @@
+"""Resources a graph needs before its nodes start, made on first use (both launch paths call this)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from vla_ros.bringup.graph import default_policy_dir
+
+__all__ = ["prepare"]
+
+
+def prepare(graph: str, args: Mapping[str, str], log=print) -> None:
+    """Make the tiny offline demo policy when ``deploy`` runs without ``policy_path``."""
+    if graph != "deploy" or args.get("policy_path"):
+        return
+    target = default_policy_dir()
+    if (Path(target) / "config.json").is_file():
+        return
+    from vla_ros.policy.tiny import make_tiny_policy
+
+    log(f"vla_ros: writing the tiny offline demo policy to {target} (first run only)")
+    make_tiny_policy(target)
