@@ -20,6 +20,7 @@ from vla_ros.errors import CalibrationError
 from vla_ros.robot.joints import JOINT_NAMES, MOTOR_IDS
 
 __all__ = [
+    "LEADER_TYPE_DIR",
     "MAX_RESOLUTION",
     "ROBOT_TYPE_DIR",
     "calibration_path",
@@ -35,6 +36,9 @@ MAX_RESOLUTION = 4096
 ROBOT_TYPE_DIR = Path("robots") / "so_follower"
 """Sub-directory lerobot uses for SO follower calibrations (``SOFollower.name == "so_follower"``)."""
 
+LEADER_TYPE_DIR = Path("teleoperators") / "so_leader"
+"""Sub-directory lerobot uses for SO leader calibrations (``SOLeader.name == "so_leader"``)."""
+
 CALIBRATE_HINT = (
     "Create one with `vla-ros calibrate --port PORT --robot-id ID` (runs lerobot's interactive "
     "calibration) or `lerobot-calibrate --robot.type=so101_follower --robot.port=PORT --robot.id=ID`."
@@ -48,10 +52,13 @@ def default_calibration_root() -> Path:
     return Path(HF_LEROBOT_CALIBRATION)
 
 
-def calibration_path(robot_id: str, calibration_dir: str | Path | None = None) -> Path:
-    """Path of the calibration file of SO follower ``robot_id`` under ``calibration_dir``."""
+def calibration_path(
+    robot_id: str, calibration_dir: str | Path | None = None, type_dir: Path = ROBOT_TYPE_DIR
+) -> Path:
+    """Path of the calibration file of ``robot_id`` (an SO follower unless ``type_dir`` says
+    otherwise, e.g. :data:`LEADER_TYPE_DIR`) under the root ``calibration_dir``."""
     root = Path(calibration_dir) if calibration_dir else default_calibration_root()
-    return root / ROBOT_TYPE_DIR / f"{robot_id}.json"
+    return root / type_dir / f"{robot_id}.json"
 
 
 def load_calibration(path: str | Path) -> dict[str, MotorCalibration]:
