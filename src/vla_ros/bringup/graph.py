@@ -152,6 +152,7 @@ def _hardware_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
 def _viewer_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
     nodes = []
     if _truthy(a.get("rviz", "false")):
+        nodes.append(NodeSpec("chunk_markers", "chunk_markers", required=False))
         nodes.append(NodeSpec("rviz", "rviz2", package="rviz2", optional=True, required=False,
                               arguments=("-d", f"{SHARE}/rviz/vla_ros.rviz")))
     if _truthy(a.get("monitor", "false")):
@@ -204,6 +205,7 @@ def _view(a: Mapping[str, str]) -> list[NodeSpec]:
     return [
         NodeSpec("robot_state_publisher", "robot_state_publisher", package="robot_state_publisher",
                  optional=True, parameters={"robot_description": URDF_TEXT}),
+        NodeSpec("chunk_markers", "chunk_markers", required=False),
         NodeSpec("rviz", "rviz2", package="rviz2", optional=True,
                  arguments=("-d", f"{SHARE}/rviz/vla_ros.rviz")),
     ]
