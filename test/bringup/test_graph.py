@@ -1,0 +1,69 @@
+"""The graph definition shared by the launch files and `vla-ros launch`."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from vla_ros.bringup.graph import GRAPHS, build_graph, launch_arguments, parse_launch_args
+from vla_ros.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _executables() -> set[str]:
+    lines = (ROOT / "resource" / "executables.txt").read_text().splitlines()
+    return {line.split("=")[0].strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+@pytest.mark.parametrize("graph", sorted(GRAPHS))
+def test_graph_nodes_exist_and_have_their_files(graph):
+    specs = build_graph(graph, parse_launch_args(graph, ["rviz:=true"] if graph != "view" else []))
+    names = [s.name for s in specs]
+    assert len(names) == len(set(names)), names
+    for spec in specs:
+        if spec.package == "vla_ros":
+            assert spec.executable in _executables(), spec
+        if spec.params_file:
+            assert (ROOT / "config" / spec.params_file).is_file(), f"config/{spec.params_file} missing"
+
+
+def test_deploy_in_simulation_wires_sim_driver_safety_policy():
+    specs = {s.name: s for s in build_graph("deploy", parse_launch_args("deploy", ["task:=reach"]))}
+    assert {"so101_sim", "so101_driver", "safety_supervisor", "smolvla_policy"} <= set(specs)
+    assert specs["so101_sim"].parameters["port"] == specs["so101_driver"].parameters["port"]
+    assert (specs["so101_sim"].parameters["calibration_dir"]
+            == specs["so101_driver"].parameters["calibration_dir"]
+            == specs["smolvla_policy"].parameters["calibration_dir"])
+    assert specs["smolvla_policy"].parameters["task"] == "reach"
+    assert specs["smolvla_policy"].parameters["start_state_check"] == "reset"
+    policy_path = specs["smolvla_policy"].parameters["policy_path"]
+    assert specs["safety_supervisor"].parameters["policy_path"] == policy_path
+
+
+def test_deploy_on_hardware_uses_cameras_and_needs_a_port():
+    with pytest.raises(ConfigError, match="port"):
+        build_graph("deploy", parse_launch_args("deploy", ["use_sim:=false"]))
+    specs = build_graph("deploy", parse_launch_args("deploy", ["use_sim:=false", "port:=/dev/ttyACM0",
+                                                               "camera_map:=front=observation.images.up"]))
+    names = [s.name for s in specs]
+    assert "so101_sim" not in names and {"camera_front", "camera_wrist"} <= set(names)
+    policy = next(s for s in specs if s.name == "smolvla_policy")
+    assert policy.parameters["camera_map"] == ["front=observation.images.up"]
+
+
+def test_launch_arguments_are_checked():
+    with pytest.raises(ConfigError, match="no argument"):
+        parse_launch_args("deploy", ["polciy_path:=x"])
+    with pytest.raises(ConfigError, match="name:=value"):
+        parse_launch_args("deploy", ["policy_path=x"])
+    with pytest.raises(ConfigError, match="unknown graph"):
+        launch_arguments("teleport")
+
+
+@pytest.mark.parametrize("graph", sorted(GRAPHS))
+def test_launch_file_uses_the_shared_graph(graph):
+    tree = ast.parse((ROOT / "launch" / f"{graph}.launch.py").read_text())
+    calls = [n for n in ast.walk(tree)
+             if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "_generate"]
+    assert calls and isinstance(calls[0].args[0], ast.Constant) and calls[0].args[0].value == graph
