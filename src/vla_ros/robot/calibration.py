@@ -13,11 +13,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-
-from lerobot.motors.motors_bus import MotorCalibration
+from typing import TYPE_CHECKING
 
 from vla_ros.errors import CalibrationError
 from vla_ros.robot.joints import JOINT_NAMES, MOTOR_IDS
+
+if TYPE_CHECKING:
+    from lerobot.motors.motors_bus import MotorCalibration
 
 __all__ = [
     "LEADER_TYPE_DIR",
@@ -68,6 +70,8 @@ def load_calibration(path: str | Path) -> dict[str, MotorCalibration]:
         CalibrationError: the file is missing or unreadable, or any motor is absent or has an
             invalid range (all problems reported at once), with a hint on how to calibrate.
     """
+    from lerobot.motors.motors_bus import MotorCalibration  # imports torch: only when needed
+
     path = Path(path)
     if not path.is_file():
         raise CalibrationError(f"no calibration file at {path}. {CALIBRATE_HINT}")
@@ -112,6 +116,8 @@ def sim_calibration(limits_rad: Mapping[str, tuple[float, float]]) -> dict[str, 
     Args:
         limits_rad: ``{joint: (lower, upper)}`` in radians, e.g. from the URDF.
     """
+    from lerobot.motors.motors_bus import MotorCalibration
+
     ticks_per_rad = (MAX_RESOLUTION - 1) / (2 * math.pi)
     calib = {}
     for name in JOINT_NAMES:
