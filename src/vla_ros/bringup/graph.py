@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -255,4 +255,11 @@ def build_graph(graph: str, args: Mapping[str, str]) -> list[NodeSpec]:
         ConfigError: unknown graph or an invalid argument combination.
     """
     declared = {arg.name: arg.default for arg in launch_arguments(graph)}
-    return GRAPHS[graph][1]({**declared, **args})
+    values = {**declared, **args}
+    specs = GRAPHS[graph][1](values)
+    if _truthy(values.get("use_sim", "false")):
+        # The simulator stamps everything with sim time and publishes /clock (slower than real time
+        # when rendering cannot keep up), so every other node runs on that clock.
+        specs = [replace(s, parameters={**s.parameters, "use_sim_time": True}) if s.name != "so101_sim"
+                 else s for s in specs]
+    return specs
