@@ -5,6 +5,8 @@
     vla-ros convert BAG... --out DIR                      rosbag -> LeRobot v3.0 dataset
     vla-ros validate DIR                                  reopen and check a dataset with lerobot
     vla-ros make-tiny-policy DIR                          tiny offline SmolVLA checkpoint
+    vla-ros train DATASET... [flags]                      fine-tune SmolVLA (training/train_smolvla.py)
+    vla-ros eval-offline CHECKPOINT... [flags]            offline evaluation (training/eval_offline.py)
     vla-ros calibrate --port PORT --robot-id ID           lerobot's interactive arm calibration
 """
 
@@ -24,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "convert": ("vla_ros.convert.cli:convert_main", "convert rosbags to a LeRobot v3.0 dataset"),
     "validate": ("vla_ros.convert.cli:validate_main", "check a LeRobot dataset by reopening it"),
     "make-tiny-policy": ("vla_ros.policy.tiny:main", "write a tiny offline SmolVLA checkpoint"),
+    "train": ("vla_ros.training.cli:train_main", "fine-tune SmolVLA (= python training/train_smolvla.py)"),
+    "eval-offline": ("vla_ros.training.cli:eval_main", "evaluate checkpoints on held-out episodes"),
     "calibrate": ("vla_ros.driver.calibrate:main", "calibrate an SO-101 with lerobot"),
 }
 
