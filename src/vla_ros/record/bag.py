@@ -1,0 +1,208 @@
+"""One ROS 2 bag per episode, written with rosbags (no ROS install needed); ROS-agnostic.
+
+Messages arrive already serialized (CDR, as rclpy hands them to a ``raw=True`` subscription and as
+``ros2 bag record`` stores them), so recording costs one copy per message. The message definitions and
+type hashes in the bag come from rosbags' typestore for the running ROS distro.
+
+Layout: a recording is written to ``<output_dir>/.partial/<name>/`` and renamed to
+``<output_dir>/<name>/`` when it stops (a discarded or crashed one never appears in ``output_dir``).
+The task string goes into the bag's ``custom_data`` under
+:data:`vla_ros.convert.mapping.TASK_METADATA_KEY`, where the converter reads it back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
+from rosbags.typesys import Stores, get_typestore
+from rosbags.typesys.store import Typestore
+
+from vla_ros.config import check_range, param
+from vla_ros.convert.mapping import JOINT_MSGTYPE, TASK_METADATA_KEY, TopicMapping, camera_msgtype
+from vla_ros.record.errors import RecorderError
+
+__all__ = ["EpisodeBagWriter", "RecorderConfig", "recorded_topics", "typestore_for"]
+
+_STORES = {"humble": Stores.ROS2_HUMBLE, "iron": Stores.ROS2_IRON, "jazzy": Stores.ROS2_JAZZY,
+           "kilted": Stores.ROS2_KILTED}
+_STORAGE = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
+PARTIAL_DIR = ".partial"
+
+
+@dataclass(frozen=True)
+class RecorderConfig:
+    """Parameters of the ``bag_recorder`` node."""
+
+    output_dir: str = field(
+        default="~/vla_ros/bags", metadata=param("directory the episode bags are written to", read_only=True)
+    )
+    task: str = field(default="", metadata=param("task (language instruction) stored in each bag's metadata"))
+    mapping_file: str = field(
+        default="",
+        metadata=param("converter config whose topics are recorded ('' = installed config/convert.yaml)",
+                       read_only=True),
+    )
+    autostart: bool = field(default=False, metadata=param("start an episode as soon as the node is up"))
+    episode_duration_s: float = field(
+        default=0.0, metadata=param("stop (and save) an episode after this long, s; 0 = until record/stop",
+                                    range=(0.0, 86400.0)),
+    )
+    storage: str = field(default="mcap", metadata=param("bag storage format", choices=tuple(_STORAGE),
+                                                        read_only=True))
+    prefix: str = field(default="episode", metadata=param("bag name prefix", read_only=True))
+    status_period_s: float = field(
+        default=1.0, metadata=param("period of record/status while idle or recording, s", range=(0.05, 60.0)),
+    )
+
+    def __post_init__(self) -> None:
+        check_range(self)
+
+
+def typestore_for(distro: str | None = None) -> Typestore:
+    """rosbags' typestore for a ROS 2 distro (default ``$ROS_DISTRO``; unknown → rosbags' latest)."""
+    name = (distro if distro is not None else os.environ.get("ROS_DISTRO", "")).lower()
+    return get_typestore(_STORES.get(name, Stores.LATEST))
+
+
+def recorded_topics(mapping: TopicMapping) -> dict[str, str]:
+    """``{topic as configured: message type}`` the recorder subscribes: state and action
+    (``sensor_msgs/msg/JointState``) and the cameras (Image, or CompressedImage for ``.../compressed``).
+
+    The episode-marker topic is not recorded: the recorder makes one bag per episode.
+    """
+    topics = {mapping.state.topic: JOINT_MSGTYPE, mapping.action.topic: JOINT_MSGTYPE}
+    topics.update({spec.topic: camera_msgtype(spec.topic) for spec in mapping.cameras.values()})
+    return topics
+
+
+class EpisodeBagWriter:
+    """Writes serialized messages into one bag per episode; thread-safe.
+
+    Args:
+        output_dir: where finished bags go (created if needed).
+        topics: ``{fully qualified topic: message type}`` to record.
+        storage: ``mcap`` or ``sqlite3``.
+        typestore: message definitions (default: :func:`typestore_for`).
+        prefix: bag names are ``<prefix>_<YYYYmmdd_HHMMSS>_<n>``.
+    """
+
+    def __init__(self, output_dir: str | Path, topics: Mapping[str, str], *, storage: str = "mcap",
+                 typestore: Typestore | None = None, prefix: str = "episode") -> None:
+        if storage not in _STORAGE:
+            raise RecorderError(f"unknown storage {storage!r}, expected one of {list(_STORAGE)}")
+        self.output_dir = Path(output_dir).expanduser()
+        self.topics = dict(topics)
+        self.storage = storage
+        self.typestore = typestore or typestore_for()
+        self.prefix = prefix
+        self._lock = threading.Lock()
+        self._writer: Writer | None = None
+        self._connections: dict[str, object] = {}
+        self._name = ""
+        self.counts: dict[str, int] = {}
+        self.saved: list[Path] = []
+
+    @property
+    def recording(self) -> bool:
+        """Whether an episode is being recorded."""
+        return self._writer is not None
+
+    @property
+    def name(self) -> str:
+        """Name of the bag being recorded ("" when idle)."""
+        return self._name
+
+    def _new_name(self) -> str:
+        stamp = datetime.datetime.now().strftime("%Y%m%d_%H%M%S")
+        for n in range(1000):
+            name = f"{self.prefix}_{stamp}_{n:03d}"
+            if not (self.output_dir / name).exists() and not (self.output_dir / PARTIAL_DIR / name).exists():
+                return name
+        raise RecorderError(f"no free bag name for {stamp} in {self.output_dir}")
+
+    def start(self, task: str, custom_data: Mapping[str, str] | None = None) -> Path:
+        """Open a new bag; returns the path it will have once stopped.
+
+        Raises:
+            RecorderError: already recording, no task, or the bag cannot be created.
+        """
+        if not task.strip():
+            raise RecorderError("no task: set the 'task' parameter before starting an episode")
+        with self._lock:
+            if self._writer is not None:
+                raise RecorderError(f"already recording {self._name}")
+            name = self._new_name()
+            path = self.output_dir / PARTIAL_DIR / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer = Writer(path, version=Writer.VERSION_LATEST, storage_plugin=_STORAGE[self.storage])
+            try:
+                for key, value in {**(custom_data or {}), TASK_METADATA_KEY: task}.items():
+                    writer.set_custom_data(key, value)
+                writer.open()
+                self._connections = {
+                    topic: writer.add_connection(topic, msgtype, typestore=self.typestore)
+                    for topic, msgtype in self.topics.items()
+                }
+            except (WriterError, OSError, KeyError) as err:
+                shutil.rmtree(path, ignore_errors=True)
+                raise RecorderError(f"cannot create bag {path}: {err}") from err
+            self._writer, self._name = writer, name
+            self.counts = dict.fromkeys(self.topics, 0)
+        return self.output_dir / name
+
+    def write(self, topic: str, time_ns: int, data: bytes | memoryview) -> bool:
+        """Append one serialized message (receive time ``time_ns``); False when not recording."""
+        with self._lock:
+            if self._writer is None:
+                return False
+            self._writer.write(self._connections[topic], int(time_ns), data)  # type: ignore[arg-type]
+            self.counts[topic] += 1
+            return True
+
+    def stop(self) -> Path:
+        """Close the bag and move it into ``output_dir``; returns its path.
+
+        Raises:
+            RecorderError: not recording, or the bag cannot be closed.
+        """
+        with self._lock:
+            writer, name = self._take()
+            partial, final = self.output_dir / PARTIAL_DIR / name, self.output_dir / name
+            try:
+                writer.close()
+                partial.rename(final)
+            except (WriterError, OSError) as err:
+                raise RecorderError(f"cannot save bag {final}: {err} (left in {partial})") from err
+            self.saved.append(final)
+            return final
+
+    def discard(self) -> Path:
+        """Abort the bag and delete it; returns the path it would have had.
+
+        Raises:
+            RecorderError: not recording.
+        """
+        with self._lock:
+            writer, name = self._take()
+            writer.abort()
+            shutil.rmtree(self.output_dir / PARTIAL_DIR / name, ignore_errors=True)
+            return self.output_dir / name
+
+    def _take(self) -> tuple[Writer, str]:
+        if self._writer is None:
+            raise RecorderError("not recording")
+        writer, name = self._writer, self._name
+        self._writer, self._name, self._connections = None, "", {}
+        return writer, name
+
+    def total_messages(self) -> int:
+        """Messages written into the current (or last) episode."""
+        return sum(self.counts.values())
+
