@@ -53,6 +53,7 @@ class NodeSpec:
         arguments: extra command-line arguments.
         optional: skip, with a notice, when the executable is not installed (e.g. RViz on the pip path).
         required: if the process exits, the whole graph is stopped.
+        ends_graph: when this node exits with status 0 (its job is done), the graph stops normally.
     """
 
     name: str
@@ -64,6 +65,7 @@ class NodeSpec:
     arguments: tuple[str, ...] = ()
     optional: bool = False
     required: bool = True
+    ends_graph: bool = False
 
 
 SHARE = "$(share)"
@@ -188,16 +190,19 @@ def _record(a: Mapping[str, str]) -> list[NodeSpec]:
     if a["teleop"] not in ("sim", "leader"):
         raise ConfigError(f"teleop:={a['teleop']} must be 'sim' or 'leader'")
     if a["teleop"] == "sim":
-        teleop = NodeSpec("sim_teleop", "sim_teleop", params_file="sim_teleop.yaml",
+        teleop = NodeSpec("sim_teleop", "sim_teleop", params_file="sim_teleop.yaml", ends_graph=True,
                           parameters={"episodes": int(a["episodes"]),
                                       "episode_duration_s": float(a["episode_duration_s"])})
     else:
         teleop = NodeSpec("leader_teleop", "leader_teleop", params_file="leader_teleop.yaml",
                           parameters={"port": a["leader_port"], "robot_id": a["leader_id"]})
+    # In simulation sim_teleop starts and stops each episode through record/start and record/stop;
+    # with the leader arm, episodes of episode_duration_s are recorded back to back.
+    leader = a["teleop"] == "leader"
     recorder = NodeSpec("bag_recorder", "bag_recorder", params_file="bag_recorder.yaml",
-                        parameters={"task": a["task"], "output_dir": a["output_dir"],
-                                    "autostart": a["teleop"] == "sim",
-                                    "episode_duration_s": float(a["episode_duration_s"])})
+                        parameters={"task": a["task"], "output_dir": str(Path(a["output_dir"]).resolve()),
+                                    "autostart": leader,
+                                    "episode_duration_s": float(a["episode_duration_s"]) if leader else 0.0})
     return [*_hardware_nodes(a), teleop, recorder, *_viewer_nodes(a)]
 
 

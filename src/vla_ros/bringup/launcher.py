@@ -160,6 +160,9 @@ class Supervisor:
                 return 0
             for child in self.children:
                 code = child.process.poll()
+                if code == 0 and child.spec.ends_graph:
+                    self.say(f"[launch] {child.spec.name} finished its job; stopping")
+                    return 0
                 if code is not None and child.spec.required:
                     self.say(f"[launch] required node {child.spec.name} exited with {code}; stopping all")
                     return 1

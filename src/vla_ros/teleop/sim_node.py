@@ -60,7 +60,7 @@ class SimTeleop(Node):
         self.pending = None
         self.pub = self.create_publisher(JointState, "joint_commands", COMMAND_QOS)
         self.create_subscription(JointState, "joint_states", self._on_state, SENSOR_QOS)
-        self.clients = {name: self.create_client(Trigger, name)
+        self.trigger_clients = {name: self.create_client(Trigger, name)
                         for name in ("sim/reset", "record/start", "record/stop")}
         self.create_timer(1.0 / self.cfg.rate_hz, self._tick)
 
@@ -71,7 +71,7 @@ class SimTeleop(Node):
             self.get_logger().warning(f"ignoring joint_states: {err}", throttle_duration_sec=5.0)
 
     def _call(self, name: str, next_phase: str) -> None:
-        client = self.clients[name]
+        client = self.trigger_clients[name]
         if client.service_is_ready():
             self.pending = client.call_async(Trigger.Request())
         else:
