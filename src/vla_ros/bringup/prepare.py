@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from vla_ros.bringup.graph import default_policy_dir
+from vla_ros.bringup.graph import build_graph, default_policy_dir
 
 __all__ = ["prepare"]
 
 
 def prepare(graph: str, args: Mapping[str, str], log=print) -> None:
-    """Make the tiny offline demo policy when ``deploy`` runs without ``policy_path``."""
+    """Write the simulated arm's calibration (every node of a sim graph reads it at start), and make
+    the tiny offline demo policy when ``deploy`` runs without ``policy_path``."""
+    sim = next((s for s in build_graph(graph, args) if s.name == "so101_sim"), None)
+    if sim is not None:
+        from vla_ros.sim.calibration import write_sim_calibration
+
+        write_sim_calibration(sim.parameters["robot_id"], sim.parameters["calibration_dir"] or None)
     if graph != "deploy" or args.get("policy_path"):
         return
     target = default_policy_dir()
