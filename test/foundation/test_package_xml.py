@@ -52,6 +52,8 @@ ROSDEP_KEYS = {
     "scipy": "python3-scipy",
     "catkin_pkg": "python3-catkin-pkg",
     "tensorboard": "python3-lerobot-pip",
+    "torchcodec": "python3-lerobot-pip",
+    "wandb": "python3-lerobot-pip",
 }
 
 
