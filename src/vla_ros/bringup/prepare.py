@@ -26,4 +26,8 @@ def prepare(graph: str, args: Mapping[str, str], log=print) -> None:
     from vla_ros.policy.tiny import make_tiny_policy
 
     log(f"vla_ros: writing the tiny offline demo policy to {target} (first run only)")
-    make_tiny_policy(target)
+    # The sim's cameras at their default size, renamed to SmolVLA's camera1/camera2 as
+    # lerobot-train --rename_map does.
+    make_tiny_policy(target, image_size=(480, 640), chunk_size=50,
+                     camera_map={"observation.images.front": "observation.images.camera1",
+                                 "observation.images.wrist": "observation.images.camera2"})
