@@ -7,6 +7,7 @@ import time
 import pytest
 import rclpy
 from std_msgs.msg import String
+
 from vla_ros.msg import ActionChunk
 
 PUBLISHER = r"""
