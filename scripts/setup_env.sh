@@ -8,6 +8,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
+VENV="$(realpath -m "$VENV")"  # absolute: the build below runs in another directory
 PY="${PYTHON:-python3}"
 
 die() { printf '\nvla_ros setup: %s\n' "$1" >&2; exit 1; }
