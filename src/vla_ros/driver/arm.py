@@ -112,7 +112,7 @@ class So101Arm:
         bus = self.robot.bus
         with self._transaction():
             if enabled:
-                present = bus.sync_read("Present_Position", normalize=False)
+                present = bus.sync_read("Present_Position", normalize=False, num_retry=2)
                 bus.sync_write("Goal_Position", present, normalize=False)
                 bus.enable_torque()
             else:

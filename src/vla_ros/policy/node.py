@@ -61,6 +61,9 @@ from vla_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, STATUS_QOS
 
 __all__ = ["SmolVLAPolicyNode", "main"]
 
+AUTOSTART_RETRY_S = 5.0
+"""Seconds between autostart attempts while the supervisor refuses (e.g. no joint_states yet)."""
+
 _STATE_NAMES = {
     PolicyStatus.STATE_LOADING: "LOADING",
     PolicyStatus.STATE_DISABLED: "DISABLED",
@@ -427,10 +430,13 @@ class SmolVLAPolicyNode(Node):
         return response
 
     async def _on_autostart(self) -> None:
-        self._autostart.cancel()
+        # At bring-up the supervisor or the driver may not have state yet: retry until enabled.
+        self.destroy_timer(self._autostart)
         ok, message = await self._enable()
         if not ok:
-            self.get_logger().error(f"autostart: {message}")
+            self.get_logger().error(f"autostart: {message}; retrying in {AUTOSTART_RETRY_S:g} s")
+            self._autostart = self.create_timer(AUTOSTART_RETRY_S, self._on_autostart,
+                                                callback_group=self._service_group)
 
     async def _enable(self) -> tuple[bool, str]:
         if self._enabled:
