@@ -68,6 +68,18 @@ class Observer:
         return self.clock[-1][1] if self.clock else 0.0
 
 
+def _rviz_topics():
+    """Every topic named by a display of the RViz config (relative names)."""
+    config = yaml.safe_load((ROOT / "rviz" / "vla_ros.rviz").read_text())
+    topics = []
+    for display in config["Visualization Manager"]["Displays"]:
+        for key in ("Topic", "Description Topic"):
+            if isinstance(display.get(key), dict):
+                topics.append(display[key]["Value"])
+    assert len(topics) >= 4, topics
+    return topics
+
+
 def _config_rate(name, key, default):
     params = yaml.safe_load((ROOT / "config" / name).read_text())
     for section in params.values():
@@ -84,7 +96,7 @@ def test_deploy_graph_in_simulation(tmp_path):
     log_path = tmp_path / "launch.log"
     log = open(log_path, "w")  # noqa: SIM115 - the launcher writes to it until the end of the test
     launcher = subprocess.Popen([str(Path(sys.executable).parent / "vla-ros"), "launch", "deploy",
-                                 f"namespace:=it{os.getpid()}", "monitor:=true"],
+                                 f"namespace:=it{os.getpid()}", "monitor:=true", "rviz:=true"],
                                 stdout=log, stderr=subprocess.STDOUT, env=env)
     rclpy.init()
     node = rclpy.create_node("deploy_observer", namespace=f"it{os.getpid()}")
@@ -105,6 +117,7 @@ def test_deploy_graph_in_simulation(tmp_path):
             assert launcher.poll() is None, log_path.read_text()[-5000:]
             time.sleep(0.5)
         descendants = psutil.Process(launcher.pid).children(recursive=True)
+        live_topics = {name for name, _ in node.get_topic_names_and_types()}
         rates = {t: obs.rate(t, start_wall) for t in list(obs.stamps)}
         rtf = (obs.sim_time() - start_sim) / max(time.monotonic() - start_wall, 1e-6)
     finally:
@@ -144,6 +157,13 @@ def test_deploy_graph_in_simulation(tmp_path):
     errors = np.array(errors)
     assert spans.max() > 0.01, f"the policy did not move the arm: command spans {spans}"
     assert np.median(errors, axis=0).max() < 0.1, f"median tracking error {np.median(errors, axis=0)}"
+
+    # Every topic the RViz config displays exists in the graph (robot_description comes from
+    # robot_state_publisher, which needs a ROS install and is skipped here with a notice).
+    ns = f"/it{os.getpid()}/"
+    missing = [t for t in _rviz_topics() if ns + t not in live_topics and t != "robot_description"]
+    assert not missing, f"RViz displays topics the deploy graph does not have: {missing}"
+    assert "skipping robot_state_publisher" in text
 
     # Clean shutdown: status 0, torque off logged by the driver, no process left.
     assert code == 0, text[-5000:]
