@@ -124,16 +124,21 @@ def default_policy_dir() -> Path:
     return _state_dir() / "tiny_policy"
 
 
+def _identity(a: Mapping[str, str]) -> dict[str, str]:
+    """The follower's calibration id and root: what the driver, policy and supervisor all load."""
+    sim = _truthy(a["use_sim"])
+    return {"robot_id": a["robot_id"] or ("sim_so101" if sim else "follower"),
+            "calibration_dir": a["calibration_dir"] or (str(_state_dir() / "sim_calibration") if sim else "")}
+
+
 def _hardware_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
     """Arm (simulated or real), cameras and the driver: the part shared by deploy and record."""
     sim = _truthy(a["use_sim"])
     ns = a["namespace"].strip("/").replace("/", "_") or "default"
-    robot_id = a["robot_id"] or ("sim_so101" if sim else "follower")
-    calib = a["calibration_dir"] or (str(_state_dir() / "sim_calibration") if sim else "")
     port = a["port"] or (str(Path(tempfile.gettempdir()) / f"vla_ros_sim_{ns}.tty") if sim else "")
     if not sim and not port:
         raise ConfigError("use_sim:=false needs port:=/dev/ttyACM0 (the follower arm's serial port)")
-    identity = {"robot_id": robot_id, "calibration_dir": calib}
+    identity = _identity(a)
     nodes = []
     if sim:
         nodes.append(NodeSpec("so101_sim", "so101_sim", params_file="so101_sim.yaml",
@@ -163,9 +168,7 @@ def _viewer_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
 
 
 def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
-    identity = {"robot_id": a["robot_id"] or ("sim_so101" if _truthy(a["use_sim"]) else "follower"),
-                "calibration_dir": a["calibration_dir"]
-                or (str(_state_dir() / "sim_calibration") if _truthy(a["use_sim"]) else "")}
+    identity = _identity(a)
     policy = a["policy_path"] or str(default_policy_dir())
     camera_map = [item.strip() for item in a["camera_map"].split(",") if item.strip()]
     autostart = _truthy(a["autostart"])
