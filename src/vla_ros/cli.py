@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "make-tiny-policy": ("vla_ros.policy.tiny:main", "write a tiny offline SmolVLA checkpoint"),
     "train": ("vla_ros.training.cli:train_main", "fine-tune SmolVLA (= python training/train_smolvla.py)"),
     "eval-offline": ("vla_ros.training.cli:eval_main", "evaluate checkpoints on held-out episodes"),
+    "closed-loop": ("vla_ros.closed_loop.cli:main",
+                    "record, convert, train, deploy, measure success in sim (= training/closed_loop.py)"),
     "calibrate": ("vla_ros.driver.calibrate:main", "calibrate an SO-101 with lerobot"),
 }
 

@@ -7,6 +7,7 @@ from vla_ros.errors import BadInputError, StaleDataError
 from vla_ros.policy.errors import CameraMapError, CheckpointError, NonFiniteChunkError, TaskRefusedError
 from vla_ros.policy.guards import (
     check_camera_map,
+    check_camera_swap,
     check_chunk,
     check_observation,
     check_robot_fit,
@@ -16,6 +17,33 @@ from vla_ros.policy.guards import (
 from vla_ros.robot.joints import JOINT_NAMES
 
 EXPECTED = ["observation.images.camera1", "observation.images.camera2"]
+
+
+
+TRAINED = {"observation.images.front": "observation.images.camera1",
+           "observation.images.wrist": "observation.images.camera2"}
+EXPECTED = ["observation.images.camera1", "observation.images.camera2"]
+
+
+def test_swapped_cameras_refused_naming_both():
+    plan = check_camera_map({"front": "camera2", "wrist": "camera1"}, EXPECTED)
+    with pytest.raises(CameraMapError) as err:
+        check_camera_swap(plan, TRAINED)
+    text = str(err.value)
+    assert "front feeds observation.images.camera2 but fed observation.images.camera1" in text
+    assert "wrist feeds observation.images.camera1" in text and "allow_camera_remap" in text
+
+
+@pytest.mark.parametrize("camera_map", [{"front": "camera1", "wrist": "camera2"},
+                                        {"up": "camera1", "side": "camera2"},
+                                        {"front": "camera1", "camera2": ""}])
+def test_training_mapping_or_other_names_pass(camera_map):
+    assert check_camera_swap(check_camera_map(camera_map, EXPECTED), TRAINED) == []
+
+
+def test_swap_allowed_is_reported():
+    plan = check_camera_map({"front": "camera2", "wrist": "camera1"}, EXPECTED)
+    assert len(check_camera_swap(plan, TRAINED, allow_remap=True)) == 2
 
 
 @pytest.mark.parametrize(

@@ -136,3 +136,17 @@ def sim_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         if driver is not None:
             driver.stop()
         sim.stop()
+
+
+@pytest.fixture
+def make_probe() -> Iterator[Callable[[str], Probe]]:
+    """Factory of probe nodes in a namespace (each in its own context), closed after the test."""
+    probes: list[Probe] = []
+
+    def make(namespace: str) -> Probe:
+        probes.append(Probe(f"probe_{os.getpid()}_{len(probes)}", namespace))
+        return probes[-1]
+
+    yield make
+    for probe in probes:
+        probe.close()

@@ -90,6 +90,9 @@ COMMON_ARGS = [
     LaunchArg("rviz", "false", "Start RViz with the arm model, camera feeds and the action chunk."),
     LaunchArg("monitor", "true", "Print a compact live summary of rates, latency, queue and safety."),
     LaunchArg("seed", "0", "Simulation randomisation seed."),
+    LaunchArg("two_cubes", "false", "Simulation: a red and a blue cube on the table (default one red cube)."),
+    LaunchArg("cube_layout", "random", "Simulation: 'random' cube poses, or 'slots' (fixed, jittered)."),
+    LaunchArg("image_size", "", "Simulation camera size 'WIDTHxHEIGHT' ('' = config/so101_sim.yaml)."),
     LaunchArg("duration", "0", "Stop the whole graph after this many seconds (0 = until Ctrl-C)."),
 ]
 
@@ -101,13 +104,22 @@ DEPLOY_ARGS = [
         "Camera name -> policy image feature, 'front=observation.images.camera1,wrist=...' "
         "('' = the checkpoint's recorded mapping).",
     ),
+    LaunchArg("torch_threads", "", "Policy inference threads ('' = config/smolvla_policy.yaml; 1 suits tiny "
+              "models on a busy CPU)."),
+    LaunchArg("allow_camera_remap", "false", "Accept a camera_map that differs from the training mapping."),
     LaunchArg("autostart", "true", "Reset to home, check the start state and enable the policy at start."),
+    LaunchArg("evaluate", "0", "Simulation: run this many evaluation episodes per task with sim_evaluator, "
+              "write the results and stop (0 = no evaluation)."),
+    LaunchArg("eval_output", "evaluation", "Directory of the evaluation results (evaluate > 0)."),
+    LaunchArg("eval_episode_duration_s", "8", "Simulated seconds the policy runs per evaluation episode."),
+    LaunchArg("exchange_tasks", "false", "Evaluation: give each episode the other target's instruction."),
 ]
 
 RECORD_ARGS = [
     LaunchArg("task", "demo task", "Task string stored in each episode's bag metadata."),
     LaunchArg("output_dir", "recordings", "Directory for the episode bags (MCAP)."),
-    LaunchArg("teleop", "sim", "'sim' (scripted demonstrations in simulation) or 'leader' (leader arm)."),
+    LaunchArg("teleop", "sim", "'sim' (random scripted motions in simulation), 'expert' (simulation: reach "
+              "the named cube, one task per episode) or 'leader' (leader arm)."),
     LaunchArg("leader_port", "/dev/ttyACM1", "Serial port of the leader arm (teleop:=leader)."),
     LaunchArg("leader_id", "leader", "LeRobot calibration id of the leader arm."),
     LaunchArg("episodes", "1", "Episodes to record unattended (sim teleop)."),
@@ -131,6 +143,17 @@ def _identity(a: Mapping[str, str]) -> dict[str, str]:
             "calibration_dir": a["calibration_dir"] or (str(_state_dir() / "sim_calibration") if sim else "")}
 
 
+def _sim_parameters(a: Mapping[str, str]) -> dict[str, Any]:
+    params: dict[str, Any] = {"seed": int(a["seed"]), "two_cubes": _truthy(a["two_cubes"]),
+                              "cube_layout": a["cube_layout"]}
+    if a["image_size"]:
+        width, sep, height = a["image_size"].lower().partition("x")
+        if not (sep and width.isdigit() and height.isdigit()):
+            raise ConfigError(f"image_size:={a['image_size']} must be WIDTHxHEIGHT, e.g. 128x96")
+        params.update(image_width=int(width), image_height=int(height))
+    return params
+
+
 def _hardware_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
     """Arm (simulated or real), cameras and the driver: the part shared by deploy and record."""
     sim = _truthy(a["use_sim"])
@@ -142,7 +165,7 @@ def _hardware_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
     nodes = []
     if sim:
         nodes.append(NodeSpec("so101_sim", "so101_sim", params_file="so101_sim.yaml",
-                              parameters={"port": port, "seed": int(a["seed"]), **identity}))
+                              parameters={"port": port, **_sim_parameters(a), **identity}))
     else:
         for cam in ("front", "wrist"):
             nodes.append(NodeSpec(f"camera_{cam}", "camera_publisher", params_file="camera_publisher.yaml",
@@ -171,13 +194,17 @@ def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
     identity = _identity(a)
     policy = a["policy_path"] or str(default_policy_dir())
     camera_map = [item.strip() for item in a["camera_map"].split(",") if item.strip()]
-    autostart = _truthy(a["autostart"])
-    policy_params: dict[str, Any] = {"policy_path": policy, "autostart": autostart, **identity}
+    evaluator = _evaluator(a)
+    autostart = _truthy(a["autostart"]) and evaluator is None
+    policy_params: dict[str, Any] = {"policy_path": policy, "autostart": autostart, **identity,
+                                     "allow_camera_remap": _truthy(a["allow_camera_remap"])}
     if a["task"]:
         policy_params["task"] = a["task"]
+    if a["torch_threads"]:
+        policy_params["torch_threads"] = int(a["torch_threads"])
     if camera_map:
         policy_params["camera_map"] = camera_map
-    if autostart:
+    if autostart or evaluator:
         policy_params["start_state_check"] = "reset"
     return [
         *_hardware_nodes(a),
@@ -185,17 +212,36 @@ def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
                  parameters={"policy_path": policy, **identity}),
         NodeSpec("smolvla_policy", "smolvla_policy", params_file="smolvla_policy.yaml",
                  parameters=policy_params),
+        *([evaluator] if evaluator else []),
         *_viewer_nodes(a),
     ]
 
 
+def _evaluator(a: Mapping[str, str]) -> NodeSpec | None:
+    """``sim_evaluator`` when ``evaluate:=M`` (> 0): it enables the policy per episode and ends the graph."""
+    episodes = int(a["evaluate"])
+    if episodes <= 0:
+        return None
+    if not _truthy(a["use_sim"]):
+        raise ConfigError("evaluate:=M needs use_sim:=true: success is measured in the simulator")
+    return NodeSpec("sim_evaluator", "sim_evaluator", params_file="sim_evaluator.yaml", ends_graph=True,
+                    parameters={"episodes_per_task": episodes,
+                                "episode_duration_s": float(a["eval_episode_duration_s"]),
+                                "exchange_tasks": _truthy(a["exchange_tasks"]),
+                                "output_dir": str(Path(a["eval_output"]).resolve())})
+
+
 def _record(a: Mapping[str, str]) -> list[NodeSpec]:
-    if a["teleop"] not in ("sim", "leader"):
-        raise ConfigError(f"teleop:={a['teleop']} must be 'sim' or 'leader'")
-    if a["teleop"] == "sim":
+    if a["teleop"] not in ("sim", "expert", "leader"):
+        raise ConfigError(f"teleop:={a['teleop']} must be 'sim', 'expert' or 'leader'")
+    if a["teleop"] == "expert" and not (_truthy(a["use_sim"]) and _truthy(a["two_cubes"])):
+        raise ConfigError("teleop:=expert reaches the cube named in each task: it needs use_sim:=true "
+                          "two_cubes:=true")
+    if a["teleop"] in ("sim", "expert"):
         teleop = NodeSpec("sim_teleop", "sim_teleop", params_file="sim_teleop.yaml", ends_graph=True,
                           parameters={"episodes": int(a["episodes"]),
-                                      "episode_duration_s": float(a["episode_duration_s"])})
+                                      "episode_duration_s": float(a["episode_duration_s"]),
+                                      "mode": "reach" if a["teleop"] == "expert" else "random"})
     else:
         teleop = NodeSpec("leader_teleop", "leader_teleop", params_file="leader_teleop.yaml",
                           parameters={"port": a["leader_port"], "robot_id": a["leader_id"]})

@@ -68,6 +68,12 @@ class PolicyNodeConfig:
     allow_new_task: bool = field(
         default=False, metadata=param("Accept an instruction that is not one of the training tasks")
     )
+    allow_camera_remap: bool = field(
+        default=False, metadata=param(
+            "Accept a camera_map that feeds a camera to another image feature than in training (the "
+            "deployment contract's map); false refuses it, since that is what swapped cameras look like",
+            read_only=True),
+    )
     camera_map: list[str] = field(
         default_factory=list,
         metadata=param("ROS camera -> checkpoint image feature, e.g. ['front=observation.images.camera1']; "

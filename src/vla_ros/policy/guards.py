@@ -30,6 +30,7 @@ __all__ = [
     "IMAGE_PREFIX",
     "CameraPlan",
     "check_camera_map",
+    "check_camera_swap",
     "check_chunk",
     "check_observation",
     "check_robot_fit",
@@ -116,6 +117,40 @@ def check_camera_map(camera_map: Mapping[str, str], expected: Sequence[str]) -> 
             "feature to a camera ('front=observation.images.camera1') or declare it empty ('camera3=')."
         )
     return CameraPlan(cameras, tuple(empty))
+
+
+def check_camera_swap(
+    plan: CameraPlan, recorded: Mapping[str, str], *, allow_remap: bool = False
+) -> list[str]:
+    """Compare the deployment's cameras with the ones the checkpoint was trained on, by name.
+
+    A camera that fed one image feature in training and feeds another now is how two swapped cameras
+    look (seed lesson: swapped cameras fail silently). Cameras absent from the training map (other
+    names) cannot be compared and pass.
+
+    Args:
+        plan: the deployment's cameras (:func:`check_camera_map`).
+        recorded: the deployment contract's ``camera_map``: dataset key -> policy key, e.g.
+            ``{"observation.images.front": "observation.images.camera1"}``.
+        allow_remap: report the differences instead of refusing.
+
+    Returns:
+        The differences, one line each (empty when the cameras agree).
+
+    Raises:
+        CameraMapError: a camera feeds another feature than in training and ``allow_remap`` is False.
+    """
+    trained = {image_key(k).removeprefix(IMAGE_PREFIX): image_key(v) for k, v in recorded.items()}
+    moved = [f"{cam} feeds {feature} but fed {trained[cam]} in training"
+             for cam, feature in sorted(plan.cameras.items()) if cam in trained and trained[cam] != feature]
+    if moved and not allow_remap:
+        raise CameraMapError(
+            "camera_map disagrees with the cameras the policy was trained on: " + "; ".join(moved)
+            + f". Training mapping: {dict(recorded)}. Swapped cameras make a policy fail without any "
+            "error; fix camera_map (or leave it empty to use the training mapping), or set "
+            "allow_camera_remap:=true if the change is intended."
+        )
+    return moved
 
 
 def closest_task(task: str, training_tasks: Sequence[str]) -> str | None:

@@ -48,7 +48,13 @@ from vla_ros.policy.checkpoint import inspect_checkpoint
 from vla_ros.policy.chunk_queue import Chunk, ChunkQueue, inference_delay_steps
 from vla_ros.policy.config import START_STATE_CHECKS, PolicyNodeConfig
 from vla_ros.policy.errors import NonFiniteChunkError, TaskRefusedError
-from vla_ros.policy.guards import CameraPlan, check_camera_map, check_robot_fit, check_task
+from vla_ros.policy.guards import (
+    CameraPlan,
+    check_camera_map,
+    check_camera_swap,
+    check_robot_fit,
+    check_task,
+)
 from vla_ros.policy.pipeline import ObservationSnapshot, PipelineOutput, describe_error
 from vla_ros.policy.process import PipelineProcess, PipelineSpec, build_pipeline
 from vla_ros.policy.worker import InferenceWorker, JobResult
@@ -167,6 +173,9 @@ class SmolVLAPolicyNode(Node):
             given = {k.removeprefix("observation.images."): v for k, v in contract.camera_map.items()}
             self.get_logger().info(f"camera_map from the deployment contract: {given}")
         plan = check_camera_map(given, list(self.info.image_features))
+        if contract is not None:
+            for line in check_camera_swap(plan, contract.camera_map, allow_remap=self.cfg.allow_camera_remap):
+                self.get_logger().warning(f"camera_map: {line} (allow_camera_remap)")
         for key in plan.cameras.values():
             self.info.batch_key(key)
         return plan

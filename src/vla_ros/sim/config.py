@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from vla_ros.config import check_range, param
 from vla_ros.errors import ConfigError
 from vla_ros.robot.joints import JOINT_NAMES
+from vla_ros.sim.randomization import CUBE_LAYOUTS, CUBE_SLOTS_XY_M
 
 __all__ = ["DEFAULT_START_POSE_RAD", "SimConfig", "SimNodeConfig"]
 
 DEFAULT_START_POSE_RAD: tuple[float, ...] = (0.0, -1.0, 0.8, 1.2, 0.0, 0.2)
 """Start pose (JOINT_NAMES order, rad): upper arm raised, wrist looking down at the table, gripper
 slightly open; the finger tips hover about 13 cm above the table, behind the cubes."""
+
+_SLOTS = ", ".join(f"{colour} ({x:g}, {y:g})" for colour, (x, y) in CUBE_SLOTS_XY_M.items())
 
 
 @dataclass
@@ -28,6 +31,13 @@ class SimConfig:
         "Seed of the per-episode randomisation (episode e uses seed and e together)", range=(0, 2**31 - 1)))
     two_cubes: bool = field(default=False, metadata=param(
         "Put a red and a blue cube on the table (default: one red cube)"))
+    cube_layout: str = field(default="random", metadata=param(
+        "Cube placement per episode: 'random' (anywhere in the cube region) or 'slots' (each colour on its "
+        f"fixed slot, x, y in m: {_SLOTS}, jittered by cube_jitter_m)", choices=CUBE_LAYOUTS))
+    cube_jitter_m: float = field(default=0.01, metadata=param(
+        "'slots' layout: uniform jitter of each cube's x and y around its slot, +- m", range=(0.0, 0.05)))
+    swap_slots: bool = field(default=False, metadata=param(
+        "'slots' layout with two cubes: the colours exchange slots with probability 0.5 per episode"))
     image_width: int = field(default=640, metadata=param("Camera image width, px", range=(16, 4096)))
     image_height: int = field(default=480, metadata=param("Camera image height, px", range=(16, 4096)))
     camera_fps: float = field(default=30.0, metadata=param(
@@ -97,6 +107,9 @@ class SimNodeConfig(SimConfig):
         "frame_id of the wrist camera's images (the URDF's optical frame)"))
     diagnostics_period_s: float = field(default=1.0, metadata=param(
         "Wall seconds between /diagnostics reports of the real-time factor", range=(0.1, 60.0)))
+    objects_rate_hz: float = field(default=10.0, metadata=param(
+        "sim/objects (cube and gripper-frame ground truth) messages per second of simulated time, at most "
+        "one per clock tick; 0: only after each sim/reset", range=(0.0, 100.0)))
 
     def __post_init__(self) -> None:
         super().__post_init__()

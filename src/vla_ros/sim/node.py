@@ -6,7 +6,8 @@ them like ``camera_publisher`` does, publishes ``/clock`` (simulated time; nodes
 ``use_sim_time`` follow it when rendering is slower than real time) and reports the real-time factor.
 
 Topics: ``cameras/front/image_raw``, ``cameras/front/camera_info``, ``cameras/wrist/image_raw``,
-``cameras/wrist/camera_info`` (sensor QoS), ``/clock``, ``/diagnostics``.
+``cameras/wrist/camera_info`` (sensor QoS), ``sim/objects`` (the task's ground truth, see
+:func:`objects_msg`; status QoS: a late subscriber gets the latest at once), ``/clock``, ``/diagnostics``.
 Service: ``sim/reset`` (std_srvs/Trigger): start state of the next episode.
 Stamps are simulated time, which starts at the wall time of the node's start.
 
@@ -16,37 +17,83 @@ Like the real arm, the simulated one is limp (and sags) until the driver switche
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import ColorRGBA, Header
 from std_srvs.srv import Trigger
+from visualization_msgs.msg import Marker, MarkerArray
 
 from vla_ros.bus import BusEmulator
 from vla_ros.ros.image import camera_info_msg, rgb_to_msg, stamp_from_ns
 from vla_ros.ros.node_main import run_node
 from vla_ros.ros.params import declare_config
-from vla_ros.ros.qos import SENSOR_QOS
+from vla_ros.ros.qos import SENSOR_QOS, STATUS_QOS
 from vla_ros.sim.calibration import write_sim_calibration
 from vla_ros.sim.config import SimNodeConfig
 from vla_ros.sim.physics import MujocoPhysics, sync_goal_registers
 from vla_ros.sim.runner import SimRunner
-from vla_ros.sim.scene import CAMERA_NAMES
+from vla_ros.sim.scene import CAMERA_NAMES, CUBE_HALF_SIZE_M
 from vla_ros.sim.world import SimWorld
 
-__all__ = ["So101SimNode", "main"]
+__all__ = ["WORLD_FRAME_ID", "So101SimNode", "main", "objects_msg"]
 
 CLOCK_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 """/clock: reliable, so best-effort (rclpy's TimeSource) and reliable subscribers both connect."""
 MIN_REALTIME_FACTOR = 0.5
 """Below this real-time factor /diagnostics reports WARN: nodes on wall time will see old stamps."""
+WORLD_FRAME_ID = "base_link"
+"""frame_id of ``sim/objects``: the simulator's world frame (origin on the table top, x forward, z up)
+is exactly ``base_link`` (the URDF's root sits at the world origin, unrotated)."""
+GRIPPER_MARKER_DIAMETER_M = 0.01
+GRIPPER_MARKER_RGBA = np.array([1.0, 1.0, 0.0, 1.0])
+IDENTITY_WXYZ = np.array([1.0, 0.0, 0.0, 0.0])
+
+
+def _marker(header: Header, ns: str, marker_id: int, kind: int, text: str, position: np.ndarray,
+            quat_wxyz: np.ndarray, scale_m: float, rgba: np.ndarray) -> Marker:
+    w, x, y, z = (float(v) for v in quat_wxyz)
+    return Marker(
+        header=header, ns=ns, id=marker_id, type=kind, action=Marker.ADD, text=text,
+        pose=Pose(position=Point(x=float(position[0]), y=float(position[1]), z=float(position[2])),
+                  orientation=Quaternion(w=w, x=x, y=y, z=z)),
+        scale=Vector3(x=scale_m, y=scale_m, z=scale_m),
+        color=ColorRGBA(r=float(rgba[0]), g=float(rgba[1]), b=float(rgba[2]), a=float(rgba[3])))
+
+
+def objects_msg(world: SimWorld, stamp_of: Callable[[float], Time]) -> MarkerArray:
+    """The ``sim/objects`` message: the task's ground truth, read atomically from ``world``.
+
+    One ``Marker.CUBE`` per cube (``ns="cubes"``, ``id`` = index in ``world.cube_names``, ``text`` = its
+    colour name, pose = centre and orientation, scale = edge, colour = its rgba this episode) and one
+    ``Marker.SPHERE`` (``ns="gripper_frame"``, ``id=0``) at the origin of ``gripper_frame_link`` (between
+    the finger tips), 1 cm across. Frame :data:`WORLD_FRAME_ID`, metres; every marker is stamped with
+    ``stamp_of(world.sim_time_s)``.
+
+    Args:
+        world: the simulated world.
+        stamp_of: simulated seconds -> ``builtin_interfaces/Time``.
+    """
+    with world.lock:
+        header = Header(stamp=stamp_of(world.sim_time_s), frame_id=WORLD_FRAME_ID)
+        positions, quats, colours = world.cube_positions(), world.cube_orientations(), world.cube_colours()
+        gripper = world.gripper_frame_position()
+    markers = [_marker(header, "cubes", i, Marker.CUBE, name, positions[name], quats[name],
+                       2 * CUBE_HALF_SIZE_M, colours[name]) for i, name in enumerate(world.cube_names)]
+    markers.append(_marker(header, "gripper_frame", 0, Marker.SPHERE, "gripper_frame", gripper,
+                           IDENTITY_WXYZ, GRIPPER_MARKER_DIAMETER_M, GRIPPER_MARKER_RGBA))
+    return MarkerArray(markers=markers)
 
 
 class So101SimNode(Node):
@@ -77,6 +124,10 @@ class So101SimNode(Node):
                            for c in CAMERA_NAMES}
         self._clock_pub = self.create_publisher(ClockMsg, "/clock", CLOCK_QOS)
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._objects_pub = self.create_publisher(MarkerArray, "sim/objects", STATUS_QOS)
+        self._objects_lock = threading.Lock()
+        self._next_objects_s = self.world.sim_time_s
+        self._publish_objects()
         self.runner = SimRunner(self.world, self._on_frame, self._on_tick)
         self.runner.start()
         try:
@@ -99,6 +150,15 @@ class So101SimNode(Node):
 
     def _on_tick(self, sim_time_s: float) -> None:
         self._clock_pub.publish(ClockMsg(clock=self._stamp(sim_time_s)))
+        rate = self.cfg.objects_rate_hz
+        if rate > 0 and sim_time_s + 1e-9 >= self._next_objects_s:
+            self._publish_objects()
+            self._next_objects_s = max(self._next_objects_s + 1.0 / rate, sim_time_s)
+
+    def _publish_objects(self) -> None:
+        # one at a time, so they go out in the order they were read (a reset's is never overtaken)
+        with self._objects_lock:
+            self._objects_pub.publish(objects_msg(self.world, self._stamp))
 
     def _on_frame(self, camera: str, rgb: np.ndarray, sim_time_s: float) -> None:
         stamp = self._stamp(sim_time_s)
@@ -109,9 +169,11 @@ class So101SimNode(Node):
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         layout = self.world.reset()
         sync_goal_registers(self.emulator, self.world)
+        self._publish_objects()
         cubes = ", ".join(f"{n} at ({x:.3f}, {y:.3f})" for n, (x, y, _) in layout.cube_poses.items())
         response.success = True
-        response.message = f"episode {layout.episode}: {cubes}"
+        swapped = " (slots swapped)" if layout.slots_swapped else ""
+        response.message = f"episode {layout.episode}: {cubes}{swapped}"
         self.get_logger().info(f"reset: {response.message}")
         return response
 

@@ -3,6 +3,11 @@
 Episode ``e`` of seed ``s`` always gives the same layout (NumPy ``default_rng([s, e])``), so a run is
 reproducible and every episode differs. Cubes keep their colour family (red stays red, blue stays
 blue) so language tasks naming them stay true.
+
+Two cube layouts: ``"random"`` places cubes anywhere in the cube region (at least
+:data:`MIN_CUBE_SEPARATION_M` apart); ``"slots"`` puts each colour on its own slot
+(:data:`CUBE_SLOTS_XY_M`) with a small jitter, optionally swapping the colours' slots per episode, so a
+small policy can learn "reach the <colour> cube" from few demonstrations.
 """
 
 from __future__ import annotations
@@ -12,12 +17,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CUBE_REGION_X_M", "CUBE_REGION_Y_M", "MIN_CUBE_SEPARATION_M", "EpisodeLayout", "sample_layout"]
+from vla_ros.errors import ConfigError
+
+__all__ = [
+    "CUBE_LAYOUTS",
+    "CUBE_REGION_X_M",
+    "CUBE_REGION_Y_M",
+    "CUBE_SLOTS_XY_M",
+    "MIN_CUBE_SEPARATION_M",
+    "EpisodeLayout",
+    "sample_layout",
+]
 
 CUBE_REGION_X_M = (0.17, 0.29)
 CUBE_REGION_Y_M = (-0.13, 0.09)
 """Where cubes are placed (world frame, m): in reach of the gripper pointing down, clear of the bin."""
 MIN_CUBE_SEPARATION_M = 0.06
+"""Smallest distance between cube centres (m), in every layout."""
+CUBE_LAYOUTS: tuple[str, str] = ("random", "slots")
+"""The cube placements :func:`sample_layout` knows."""
+CUBE_SLOTS_XY_M: dict[str, tuple[float, float]] = {"red": (0.23, 0.03), "blue": (0.23, -0.10)}
+"""Fixed slot of each colour in the ``"slots"`` layout (world frame = ``base_link``, m), 13 cm apart
+across y. Chosen in the default scene (start pose, 640x480 cameras) so that, with up to 1 cm jitter:
+
+- the gripper reaches both cube centres pointing straight down and hovers 4 cm above them with at
+  least 0.19 rad to every joint limit (wrist_flex is the binding one; further out, at x >= 0.27 m,
+  it runs out of range);
+- both cubes are in the front camera's view (left and right of the arm's midline, unoccluded);
+- from the start pose both are in the wrist camera's view: the camera sits beside the jaws on +y and
+  looks towards -y, so the slots are off-centre towards -y; further towards -y, or nearer than
+  x = 0.22 m, the fixed jaw hides the blue slot;
+- their centres stay at least 10 cm apart (any jitter: at least :data:`MIN_CUBE_SEPARATION_M`), so the
+  2 cm success sphere of one never contains the other; both are well clear of the bin (y >= 0.15 m).
+"""
 
 _TABLE_COLOURS = np.array([[0.60, 0.45, 0.30], [0.55, 0.55, 0.55], [0.80, 0.78, 0.72]])
 _CUBE_COLOURS = {"red": ([0.70, 0.00, 0.00], [0.95, 0.15, 0.15]),
@@ -46,6 +78,8 @@ class EpisodeLayout:
     key_light_diffuse: float
     key_light_dir: tuple[float, float, float]
     ambient: float
+    slots_swapped: bool = False
+    """``"slots"`` layout: whether this episode's colours took each other's slots."""
 
 
 def _cube_positions(rng: np.random.Generator, count: int) -> list[np.ndarray]:
@@ -59,21 +93,57 @@ def _cube_positions(rng: np.random.Generator, count: int) -> list[np.ndarray]:
     return placed
 
 
+def _slot_positions(rng: np.random.Generator, cubes: Sequence[str], jitter_m: float,
+                    swap: bool) -> tuple[list[np.ndarray], bool]:
+    # always drawn, so swap_slots changes nothing else; a lone cube stays on its own slot
+    swapped = bool(rng.random() < 0.5) and swap and len(cubes) > 1
+    slots = {name: np.array(xy) for name, xy in CUBE_SLOTS_XY_M.items()}
+    if swapped:
+        slots["red"], slots["blue"] = slots["blue"], slots["red"]
+    while True:  # a large jitter could bring the cubes together: draw again (never at the default)
+        placed = [slots[name] + rng.uniform(-jitter_m, jitter_m, 2) for name in cubes]
+        if len(placed) < 2 or np.linalg.norm(placed[0] - placed[1]) >= MIN_CUBE_SEPARATION_M:
+            return placed, swapped
+
+
 def _rgba(rgb: np.ndarray) -> tuple[float, float, float, float]:
     r, g, b = (float(v) for v in np.clip(rgb, 0.0, 1.0))
     return (r, g, b, 1.0)
 
 
-def sample_layout(seed: int, episode: int, cubes: Sequence[str]) -> EpisodeLayout:
+def sample_layout(seed: int, episode: int, cubes: Sequence[str], cube_layout: str = "random",
+                  cube_jitter_m: float = 0.01, swap_slots: bool = False) -> EpisodeLayout:
     """Draw the layout of ``episode`` for the named cubes.
 
     Args:
         seed: the run's seed (>= 0).
         episode: episode number (>= 0).
         cubes: cube colours present, e.g. ``("red",)`` or ``("red", "blue")``.
+        cube_layout: ``"random"`` (anywhere in the cube region) or ``"slots"`` (each colour on its slot of
+            :data:`CUBE_SLOTS_XY_M`, so a lone red cube is on the red slot).
+        cube_jitter_m: ``"slots"``: uniform jitter of x and y, +-m.
+        swap_slots: ``"slots"`` with two cubes: with probability 0.5 per episode the colours exchange slots.
+
+    Raises:
+        ConfigError: naming every problem: unknown ``cube_layout``, negative jitter, a cube colour
+            without a slot in the ``"slots"`` layout.
     """
+    problems = []
+    if cube_layout not in CUBE_LAYOUTS:
+        problems.append(f"cube_layout={cube_layout!r} is not one of {list(CUBE_LAYOUTS)}")
+    if not cube_jitter_m >= 0:
+        problems.append(f"cube_jitter_m={cube_jitter_m!r} must be >= 0")
+    unknown = [name for name in cubes if name not in CUBE_SLOTS_XY_M]
+    if cube_layout == "slots" and unknown:
+        problems.append(f"no slot for cube(s) {unknown}; slots: {list(CUBE_SLOTS_XY_M)}")
+    if problems:
+        raise ConfigError("; ".join(problems))
     rng = np.random.default_rng([seed, episode])
-    positions = _cube_positions(rng, len(cubes))
+    swapped = False
+    if cube_layout == "slots":
+        positions, swapped = _slot_positions(rng, cubes, cube_jitter_m, swap_slots)
+    else:
+        positions = _cube_positions(rng, len(cubes))
     poses = {name: (float(p[0]), float(p[1]), float(rng.uniform(-np.pi, np.pi)))
              for name, p in zip(cubes, positions)}
     colours = {name: _rgba(rng.uniform(*_CUBE_COLOURS[name])) for name in cubes}
@@ -88,4 +158,5 @@ def sample_layout(seed: int, episode: int, cubes: Sequence[str]) -> EpisodeLayou
         key_light_diffuse=float(rng.uniform(0.45, 0.9)),
         key_light_dir=tuple(float(v) for v in direction / np.linalg.norm(direction)),
         ambient=float(rng.uniform(0.15, 0.35)),
+        slots_swapped=swapped,
     )

@@ -7,7 +7,8 @@ actuator's setpoint moves towards the goal at most at the servo's no-load speed
 (:data:`SERVO_MAX_SPEED_RAD_S`); torque off makes the joint limp (no actuator force).
 
 Angles in radians in :data:`JOINT_NAMES` order, positions in metres in the world frame (origin on
-the table top under ``base_link``, z up).
+the table top under ``base_link``, z up; it coincides with ``base_link``). Task success is
+:func:`vla_ros.sim.task.reached`.
 """
 
 from __future__ import annotations
@@ -29,14 +30,13 @@ from vla_ros.sim.config import SimConfig
 from vla_ros.sim.errors import UnknownCubeError
 from vla_ros.sim.randomization import EpisodeLayout, sample_layout
 from vla_ros.sim.scene import CUBE_HALF_SIZE_M, CUBE_NAMES, build_model
+from vla_ros.sim.task import SUCCESS_TOLERANCE_M, reached
 
 __all__ = ["SERVO_MAX_SPEED_RAD_S", "SUCCESS_TOLERANCE_M", "SimWorld"]
 
 SERVO_MAX_SPEED_RAD_S = DEFAULT_MAX_SPEED_TICKS_S * 2 * math.pi / (MAX_RESOLUTION - 1)
 """STS3215 no-load speed (the bus emulator's servo model), about 4.6 rad/s."""
 
-SUCCESS_TOLERANCE_M = 0.02
-"""A task succeeds when the gripper frame is within 2 cm of the named cube's centre."""
 
 
 class SimWorld:
@@ -96,7 +96,8 @@ class SimWorld:
         """
         with self.lock:
             self.episode = self.episode + 1 if episode is None else int(episode)
-            layout = sample_layout(self.cfg.seed, self.episode, self.cube_names)
+            layout = sample_layout(self.cfg.seed, self.episode, self.cube_names, self.cfg.cube_layout,
+                                   self.cfg.cube_jitter_m, self.cfg.swap_slots)
             mujoco.mj_resetData(self.model, self.data)
             self.data.qpos[self._qadr] = self.start_pose_rad
             self.data.ctrl[self._act] = self.start_pose_rad
@@ -200,13 +201,26 @@ class SimWorld:
         with self.lock:
             return {n: self.data.body(f"cube_{n}").xpos.copy() for n in self.cube_names}
 
+    def cube_orientations(self) -> dict[str, np.ndarray]:
+        """Orientation of each cube, ``{colour: (4,) unit quaternion (w, x, y, z)}``, world frame."""
+        with self.lock:
+            return {n: self.data.body(f"cube_{n}").xquat.copy() for n in self.cube_names}
+
+    def cube_colours(self) -> dict[str, np.ndarray]:
+        """Rendered colour of each cube this episode, ``{colour: (4,) rgba 0..1}``."""
+        with self.lock:
+            return {n: self.model.geom(f"cube_{n}").rgba.copy() for n in self.cube_names}
+
     def success(self, target: str, tolerance_m: float = SUCCESS_TOLERANCE_M) -> bool:
-        """Whether the gripper frame is within ``tolerance_m`` of the centre of cube ``target``.
+        """Whether the gripper frame is within ``tolerance_m`` of the centre of cube ``target``
+        (:func:`vla_ros.sim.task.reached`).
 
         Raises:
             UnknownCubeError: no cube of that colour in the scene.
         """
-        cubes = self.cube_positions()
+        with self.lock:
+            cubes = self.cube_positions()
+            gripper = self.gripper_frame_position()
         if target not in cubes:
             raise UnknownCubeError(f"no {target!r} cube in the scene; cubes: {list(cubes)}")
-        return bool(np.linalg.norm(self.gripper_frame_position() - cubes[target]) <= tolerance_m)
+        return reached(gripper, cubes[target], tolerance_m)

@@ -1,0 +1,81 @@
+"""Figures of the closed loop: one evaluation episode (camera frames, joints, distances) and the success
+rates per condition. matplotlib with the Agg backend (no display needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["plot_episode", "plot_success"]
+
+MAX_FRAMES = 6
+
+
+def _figure(*args: Any, **kwargs: Any) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.figure(*args, **kwargs)
+
+
+def plot_episode(trace: Path, out: Path) -> Path:
+    """Camera frames (a row per camera), joint trajectories (measured and commanded, rad) and the
+    gripper->cube distances (m, with the success tolerance) of one ``episode_NNN.npz`` trace
+    (:mod:`vla_ros.evaluate.trace`)."""
+    data = np.load(trace)
+    cameras = [str(c) for c in data["cameras"]]
+    fig = _figure(figsize=(13, 3 + 2.2 * len(cameras) + 3.5), constrained_layout=True)
+    grid = fig.add_gridspec(len(cameras) + 1, MAX_FRAMES, height_ratios=[1.0] * len(cameras) + [1.6])
+    for row, cam in enumerate(cameras):
+        frames, times = data[f"frames_{cam}"], data[f"frame_time_s_{cam}"]
+        picks = np.linspace(0, len(frames) - 1, min(MAX_FRAMES, len(frames))).round().astype(int)
+        for col, i in enumerate(picks):
+            ax = fig.add_subplot(grid[row, col])
+            ax.imshow(frames[i])
+            ax.set_title(f"{cam} t={times[i]:.1f} s", fontsize=8)
+            ax.axis("off")
+    half = MAX_FRAMES // 2
+    joints = fig.add_subplot(grid[-1, :half])
+    state_t, state = data["joint_state_time_s"], data["joint_state_position_rad"]
+    command_t, command = data["command_time_s"], data["command_position_rad"]
+    for j, name in enumerate(data["joint_names"]):
+        line, = joints.plot(state_t, state[:, j], label=str(name))
+        if len(command_t):
+            joints.plot(command_t, command[:, j], "--", color=line.get_color(), linewidth=0.8)
+    joints.set(xlabel="time since enable, s (sim)", ylabel="rad",
+               title="joints: measured (solid), commanded (dashed)")
+    joints.legend(fontsize=7, ncol=2)
+    dist = fig.add_subplot(grid[-1, half:])
+    for c, name in enumerate(data["cube_names"]):
+        dist.plot(data["distance_time_s"], data["distance_m"][:, c], label=f"{name} cube")
+    dist.axhline(float(data["tolerance_m"]), color="k", linestyle=":", label="success tolerance")
+    dist.set(xlabel="time since enable, s (sim)", ylabel="m", title="gripper frame to cube centre")
+    dist.legend(fontsize=7)
+    verdict = "success" if bool(data["success"]) else "failure"
+    fig.suptitle(f"evaluation episode {int(data['episode_index'])}: {str(data['task'])!r} — {verdict}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=90)
+    return out
+
+
+def plot_success(report: Mapping[str, Any], out: Path) -> Path:
+    """Bar chart of the success rate per instruction for every evaluated condition."""
+    conds = {n: c for n, c in report["conditions"].items() if "per_task" in c}
+    tasks = sorted({t for c in conds.values() for t in c["per_task"]})
+    fig = _figure(figsize=(9, 4), constrained_layout=True)
+    ax = fig.add_subplot()
+    width = 0.8 / max(len(tasks), 1)
+    for i, task in enumerate(tasks):
+        rates = [c["per_task"].get(task, {}).get("success_rate", 0.0) for c in conds.values()]
+        ax.bar(np.arange(len(conds)) + i * width, rates, width, label=task)
+    ax.set_xticks(np.arange(len(conds)) + width * (len(tasks) - 1) / 2, list(conds), rotation=15)
+    ax.set(ylim=(0, 1.05), ylabel="success rate", title="closed loop in simulation: success per instruction")
+    ax.legend()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=90)
+    return out

@@ -1,0 +1,213 @@
+"""The stages of the closed loop, each through the project's user-facing commands.
+
+record: ``vla-ros launch record teleop:=expert`` (the simulator's scripted IK expert, one task per
+episode) -> convert: ``vla-ros convert`` -> train: ``vla-ros train`` from a tiny SmolVLA with random
+weights -> evaluate: ``vla-ros launch deploy evaluate:=M`` per condition (``sim_evaluator`` in the
+deploy graph measures success in the simulator).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vla_ros.closed_loop.config import ClosedLoopConfig
+from vla_ros.closed_loop.runner import StageResult, run_stage, vla_ros_command
+from vla_ros.errors import ConfigError
+from vla_ros.paths import config_file
+
+__all__ = ["CAMERA_MAP", "CONDITIONS", "Condition", "RunPaths", "convert", "evaluate", "record", "train"]
+
+CAMERA_MAP = {"observation.images.front": "observation.images.camera1",
+              "observation.images.wrist": "observation.images.camera2"}
+"""Dataset camera -> policy camera, as ``lerobot-train --rename_map`` maps them for SmolVLA."""
+CONVERT_TOLERANCE_S = 0.25
+"""Per-stream age/lead limit of the conversion: generous, because a loaded 2-core machine delays
+best-effort images; ticks beyond it split the episode (``on_gap: split``)."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One evaluation run of the deploy graph.
+
+    Attributes:
+        name: directory and report key; policy: ``trained`` or ``start`` (untrained);
+        launch_args: extra ``name:=value`` arguments; expect_refusal: a guard should stop the policy
+        before the arm moves (the run then counts as caught, not as failed).
+    """
+
+    name: str
+    policy: str
+    launch_args: tuple[str, ...] = ()
+    expect_refusal: bool = False
+
+
+_SWAPPED = "camera_map:=front=observation.images.camera2,wrist=observation.images.camera1"
+CONDITIONS = (
+    Condition("trained", "trained"),
+    Condition("instructions_exchanged", "trained", ("exchange_tasks:=true",)),
+    Condition("cameras_swapped", "trained", (_SWAPPED,), expect_refusal=True),
+    Condition("cameras_swapped_allowed", "trained", (_SWAPPED, "allow_camera_remap:=true")),
+    Condition("random_baseline", "start"),
+)
+"""What the report compares (``swap_cameras``/``baseline`` in the config drop conditions)."""
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Where a run keeps each stage's output, under ``root``."""
+
+    root: Path
+
+    @property
+    def bags(self) -> Path:
+        return self.root / "bags"
+
+    @property
+    def dataset(self) -> Path:
+        return self.root / "dataset"
+
+    @property
+    def start_policy(self) -> Path:
+        return self.root / "start_policy"
+
+    @property
+    def train(self) -> Path:
+        return self.root / "train"
+
+    @property
+    def trained_policy(self) -> Path:
+        return self.train / "checkpoints" / "last" / "pretrained_model"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def home(self) -> Path:
+        """``VLA_ROS_HOME`` of the run's graphs (simulated calibration)."""
+        return self.root / "home"
+
+    def eval_dir(self, condition: str) -> Path:
+        return self.root / "eval" / condition
+
+
+def _sim_args(cfg: ClosedLoopConfig, seed: int, namespace: str) -> list[str]:
+    return ["use_sim:=true", "two_cubes:=true", f"cube_layout:={cfg.cube_layout}",
+            f"image_size:={cfg.image_size}", f"seed:={seed}", f"namespace:={namespace}", "monitor:=false"]
+
+
+def _fresh(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    return path
+
+
+def record(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
+    """Record ``cfg.episodes`` expert demonstrations in simulation, one MCAP bag per episode."""
+    _fresh(paths.bags)
+    command = vla_ros_command("launch", "record", *_sim_args(cfg, cfg.seed, "cl_record"), "teleop:=expert",
+                              f"episodes:={cfg.episodes}", f"episode_duration_s:={cfg.episode_duration_s}",
+                              f"output_dir:={paths.bags}")
+    result = run_stage("record", command, paths.logs, timeout_s=cfg.stage_timeout_s,
+                       env={"VLA_ROS_HOME": str(paths.home)})
+    bags = _bags(paths.bags)
+    if len(bags) != cfg.episodes:
+        raise ConfigError(f"record: expected {cfg.episodes} bags in {paths.bags}, found {len(bags)}")
+    return result
+
+
+def _bags(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if folder.is_dir() else []
+
+
+def convert(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
+    """Convert the bags into a LeRobot v3.0 dataset (LeRobot units, the simulated arm's calibration)."""
+    mapping = yaml.safe_load(config_file("convert.yaml").read_text())
+    topics = mapping["topics"]
+    for stream in [topics["state"], topics["action"], *topics["cameras"].values()]:
+        stream["tolerance_s"] = CONVERT_TOLERANCE_S
+    mapping["on_gap"] = "split"
+    paths.root.mkdir(parents=True, exist_ok=True)
+    mapping_file = paths.root / "convert.yaml"
+    mapping_file.write_text(yaml.safe_dump(mapping))
+    _fresh(paths.dataset)
+    command = vla_ros_command("convert", *map(str, _bags(paths.bags)), "--out", str(paths.dataset),
+                              "--config", str(mapping_file), "--sim-calibration", "--namespace", "cl_record",
+                              "--no-progress")
+    return run_stage("convert", command, paths.logs, timeout_s=cfg.stage_timeout_s)
+
+
+def make_start_policy(cfg: ClosedLoopConfig, paths: RunPaths) -> Path:
+    """A tiny SmolVLA with random weights for the dataset's tasks, cameras, image size and statistics:
+    where training starts, and the random-policy baseline."""
+    from vla_ros.policy.tiny import make_tiny_policy
+
+    info = json.loads((paths.dataset / "meta" / "info.json").read_text())
+    stats = json.loads((paths.dataset / "meta" / "stats.json").read_text())
+    tasks = _dataset_tasks(paths.dataset)
+    shape = info["features"]["observation.images.front"]["shape"]
+    return make_tiny_policy(
+        _fresh(paths.start_policy), image_size=(int(shape[0]), int(shape[1])), chunk_size=cfg.chunk_size,
+        fps=float(info["fps"]), tasks=tasks, camera_map=CAMERA_MAP, seed=cfg.seed,
+        stats={k: {s: stats[k][s] for s in ("mean", "std", "min", "max")}
+               for k in ("observation.state", "action")},
+    )
+
+
+def _dataset_tasks(dataset: Path) -> list[str]:
+    import pandas as pd
+
+    return sorted(pd.read_parquet(dataset / "meta" / "tasks.parquet").index.tolist())
+
+
+def train(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
+    """Fine-tune the start policy on the dataset with ``vla-ros train`` (CPU)."""
+    make_start_policy(cfg, paths)
+    _fresh(paths.train)
+    rename = [f"{k}={v}" for k, v in CAMERA_MAP.items()]
+    command = vla_ros_command(
+        "train", str(paths.dataset), "--policy-path", str(paths.start_policy),
+        "--output-dir", str(paths.train),
+        "--steps", str(cfg.steps), "--batch-size", str(cfg.batch_size), "--lr", str(cfg.lr),
+        "--warmup-steps", str(min(100, cfg.steps // 10)), "--decay-steps", str(cfg.steps),
+        "--num-workers", "1", "--val-freq", str(max(cfg.steps // 3, 1)), "--val-max-batches", "10",
+        "--save-freq", str(cfg.steps), "--log-freq", "50", "--no-augment", "--no-progress-bar",
+        "--rename-map", *rename,
+    )
+    return run_stage("train", command, paths.logs, timeout_s=cfg.stage_timeout_s)
+
+
+def evaluate(cfg: ClosedLoopConfig, paths: RunPaths, condition: Condition) -> StageResult:
+    """Deploy a policy through the deploy graph and run the evaluation episodes of one condition."""
+    policy = paths.trained_policy if condition.policy == "trained" else paths.start_policy
+    out = _fresh(paths.eval_dir(condition.name))
+    command = vla_ros_command(
+        "launch", "deploy", *_sim_args(cfg, cfg.eval_seed, f"cl_{condition.name}"), f"policy_path:={policy}",
+        f"evaluate:={cfg.eval_episodes}", f"eval_output:={out}",
+        f"eval_episode_duration_s:={cfg.eval_episode_duration_s}", "torch_threads:=1", *condition.launch_args,
+    )
+    return run_stage(f"evaluate_{condition.name}", command, paths.logs, timeout_s=cfg.stage_timeout_s,
+                     check=not condition.expect_refusal, env={"VLA_ROS_HOME": str(paths.home)})
+
+
+def conditions(cfg: ClosedLoopConfig) -> list[Condition]:
+    """The conditions this run evaluates."""
+    skip = set()
+    if not cfg.swap_cameras:
+        skip |= {"cameras_swapped", "cameras_swapped_allowed"}
+    if not cfg.baseline:
+        skip.add("random_baseline")
+    return [c for c in CONDITIONS if c.name not in skip]
+
+
+def stage_outputs(paths: RunPaths) -> dict[str, Any]:
+    """What each stage left behind (for the report)."""
+    return {"bags": len(_bags(paths.bags)), "dataset": str(paths.dataset),
+            "trained_policy": str(paths.trained_policy)}
