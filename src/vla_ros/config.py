@@ -14,7 +14,14 @@ from typing import Any
 
 from vla_ros.errors import ConfigError
 
-__all__ = ["ParamSpec", "check_range", "param", "param_specs", "parse_mapping"]
+__all__ = [
+    "ParamSpec",
+    "check_range",
+    "param",
+    "param_specs",
+    "parse_mapping",
+    "range_problems",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,12 +55,9 @@ def param_specs(cls: type) -> dict[str, tuple[dataclasses.Field[Any], ParamSpec]
     return out
 
 
-def check_range(obj: object) -> None:
-    """Validate every field of a config dataclass against its spec's range and choices.
-
-    Raises:
-        ConfigError: listing every field out of range or not among its choices.
-    """
+def range_problems(obj: object) -> list[str]:
+    """Every field of a config dataclass outside its spec's range or not among its choices, one line
+    each (a config's ``__post_init__`` adds its own checks to these and raises once)."""
     problems = []
     for name, (_, spec) in param_specs(type(obj)).items():
         value = getattr(obj, name)
@@ -61,6 +65,16 @@ def check_range(obj: object) -> None:
             problems.append(f"{name}={value!r} is outside [{spec.range[0]}, {spec.range[1]}]")
         if spec.choices is not None and value not in spec.choices:
             problems.append(f"{name}={value!r} is not one of {list(spec.choices)}")
+    return problems
+
+
+def check_range(obj: object) -> None:
+    """Validate every field of a config dataclass against its spec's range and choices.
+
+    Raises:
+        ConfigError: listing every field out of range or not among its choices.
+    """
+    problems = range_problems(obj)
     if problems:
         raise ConfigError(f"{type(obj).__name__}: " + "; ".join(problems))
 

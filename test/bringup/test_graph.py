@@ -67,3 +67,38 @@ def test_launch_file_uses_the_shared_graph(graph):
     calls = [n for n in ast.walk(tree)
              if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "_generate"]
     assert calls and isinstance(calls[0].args[0], ast.Constant) and calls[0].args[0].value == graph
+
+
+def test_evaluation_adds_the_evaluator_and_starts_the_policy_disabled(tmp_path):
+    args = ["evaluate:=3", f"eval_output:={tmp_path}", "exchange_tasks:=true", "torch_threads:=1",
+            "two_cubes:=true", "cube_layout:=slots", "image_size:=128x96"]
+    specs = {s.name: s for s in build_graph("deploy", parse_launch_args("deploy", args))}
+    evaluator = specs["sim_evaluator"]
+    assert evaluator.ends_graph and evaluator.parameters["episodes_per_task"] == 3
+    assert evaluator.parameters["exchange_tasks"] is True
+    assert evaluator.parameters["output_dir"] == str(tmp_path)
+    policy = specs["smolvla_policy"].parameters
+    assert policy["autostart"] is False and policy["start_state_check"] == "reset"
+    assert policy["torch_threads"] == 1 and policy["allow_camera_remap"] is False
+    sim = specs["so101_sim"].parameters
+    assert (sim["image_width"], sim["image_height"]) == (128, 96)
+    assert sim["cube_layout"] == "slots" and sim["two_cubes"] is True
+    assert "sim_evaluator" not in {s.name for s in build_graph("deploy", parse_launch_args("deploy", []))}
+
+
+@pytest.mark.parametrize("graph, args, fragment", [
+    ("deploy", ["evaluate:=2", "use_sim:=false", "port:=/dev/ttyACM0"], "use_sim"),
+    ("deploy", ["image_size:=128"], "WIDTHxHEIGHT"),
+    ("record", ["teleop:=expert"], "two_cubes"),
+    ("record", ["teleop:=joystick"], "teleop"),
+])
+def test_bad_argument_combinations_are_refused(graph, args, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        build_graph(graph, parse_launch_args(graph, args))
+
+
+def test_expert_teleop_reaches_in_simulation():
+    specs = {s.name: s for s in build_graph("record", parse_launch_args(
+        "record", ["teleop:=expert", "two_cubes:=true", "episodes:=4"]))}
+    teleop = specs["sim_teleop"].parameters
+    assert teleop["mode"] == "reach" and teleop["episodes"] == 4

@@ -99,3 +99,10 @@ def test_guard_message_needs_the_refusal(tmp_path):
 def test_config_refuses_bad_values(kwargs, fragment):
     with pytest.raises(ConfigError, match=fragment):
         ClosedLoopConfig(**kwargs)
+
+
+def test_every_condition_name_is_defined_once():
+    from vla_ros.closed_loop.config import CONDITION_NAMES
+    from vla_ros.closed_loop.stages import CONDITIONS
+
+    assert tuple(c.name for c in CONDITIONS) == CONDITION_NAMES

@@ -227,8 +227,11 @@ def test_nothing_is_recorded_without_the_task(mode, with_recorder):
     teleop, teleop_ctx = _teleop(namespace, mode=mode, episodes=1, max_attempts=2, episode_duration_s=3.0)
     teleop_exec, teleop_thread = _spin([teleop], teleop_ctx)
     try:
-        teleop_thread.join(60)  # the node shuts its context down when it gives up or is done
-        assert not teleop_thread.is_alive(), "sim_teleop neither gave up nor finished"
+        deadline = time.monotonic() + 60  # run_node ends the process once the node is finished
+        while not teleop.finished and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert teleop.finished, "sim_teleop neither gave up nor finished"
+        assert teleop.exit_status == (1 if with_recorder else 0)
         if with_recorder:
             assert peers[1].starts == 0, "a recording was started although the task was not set"
             assert peers[1].get_parameter("task").value == "wave the arm"
@@ -237,6 +240,7 @@ def test_nothing_is_recorded_without_the_task(mode, with_recorder):
             assert sim.resets == 1 and teleop.episode == 1  # played without recording
     finally:
         teleop_exec.shutdown()
+        teleop_thread.join(5)
         teleop.destroy_node()
         rclpy.try_shutdown(context=teleop_ctx)
         peer_exec.shutdown()

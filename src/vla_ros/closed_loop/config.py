@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vla_ros.config import check_range, param
+from vla_ros.config import param, range_problems
 from vla_ros.errors import ConfigError
 
-__all__ = ["STAGES", "ClosedLoopConfig"]
+__all__ = ["CONDITION_NAMES", "STAGES", "ClosedLoopConfig"]
 
 STAGES = ("record", "convert", "train", "evaluate", "report")
 """The stages, in order; ``--from-stage`` re-runs from one of them, reusing the earlier outputs."""
+CONDITION_NAMES = ("trained", "instructions_exchanged", "cameras_swapped", "cameras_swapped_allowed",
+                   "random_baseline")
+"""The evaluation conditions (:data:`vla_ros.closed_loop.stages.CONDITIONS` defines each)."""
 
 
 @dataclass
@@ -47,20 +50,18 @@ class ClosedLoopConfig:
         "evaluation episodes per instruction and condition", range=(1, 1000)))
     eval_episode_duration_s: float = field(default=8.0, metadata=param(
         "simulated seconds the policy runs per evaluation episode", range=(1.0, 600.0)))
-    swap_cameras: bool = field(default=True, metadata=param(
-        "also deploy with the two cameras swapped: the guard should refuse; then measure the drop with "
-        "allow_camera_remap"))
-    baseline: bool = field(default=True, metadata=param(
-        "also evaluate the untrained start policy (random weights, the dataset's statistics)"))
+    conditions: list[str] = field(default_factory=lambda: list(CONDITION_NAMES), metadata=param(
+        "evaluation conditions: trained, instructions_exchanged (each scene gets the other instruction), "
+        "cameras_swapped (the guard should refuse before the arm moves), cameras_swapped_allowed (the "
+        "same with allow_camera_remap, to measure the drop), random_baseline (the untrained start policy)"))
     stage_timeout_s: float = field(default=1800.0, metadata=param(
         "wall-clock limit of each stage process, s", range=(10.0, 86400.0)))
 
     def __post_init__(self) -> None:
-        problems = []
-        try:
-            check_range(self)
-        except ConfigError as err:
-            problems.append(str(err))
+        problems = range_problems(self)
+        unknown = sorted(set(self.conditions) - set(CONDITION_NAMES))
+        if unknown or not self.conditions:
+            problems.append(f"conditions {self.conditions} must be some of {list(CONDITION_NAMES)}")
         width, sep, height = self.image_size.lower().partition("x")
         if not (sep and width.isdigit() and height.isdigit()):
             problems.append(f"image_size={self.image_size!r} must be WIDTHxHEIGHT")

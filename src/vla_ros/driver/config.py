@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vla_ros.config import check_range, param
+from vla_ros.config import param, range_problems
 from vla_ros.errors import ConfigError
 
 __all__ = ["DriverConfig"]
@@ -85,11 +85,7 @@ class DriverConfig:
     )
 
     def __post_init__(self) -> None:
-        problems = []
-        try:
-            check_range(self)
-        except ConfigError as err:
-            problems.append(str(err))
+        problems = range_problems(self)
         if not self.port.strip():
             problems.append("port is empty")
         if not self.robot_id.strip():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vla_ros.config import check_range, param
+from vla_ros.config import param, range_problems
 from vla_ros.errors import ConfigError
 from vla_ros.evaluate.scoring import plan_episodes
 
@@ -65,11 +65,7 @@ class SimEvaluatorConfig:
         range=(0.5, 3600.0)))
 
     def __post_init__(self) -> None:
-        problems = []
-        try:
-            check_range(self)
-        except ConfigError as err:
-            problems.append(str(err))
+        problems = range_problems(self)
         try:
             plan_episodes(self.tasks, self.targets, self.episodes_per_task, self.exchange_tasks)
         except ConfigError as err:

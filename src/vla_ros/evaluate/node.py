@@ -29,7 +29,6 @@ reason, also written to ``results.json`` (``run_error``).
 
 from __future__ import annotations
 
-import _thread
 import dataclasses
 import math
 import threading
@@ -152,7 +151,8 @@ class SimEvaluator(Node):
             config=dataclasses.asdict(self.cfg), planned_episodes=len(self.plans),
             started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         self._wall0 = time.monotonic()
-        self._finished = False
+        self._done = False
+        self.finished = False
         self._lock = threading.Lock()
         self._status: PolicyStatus | None = None
         self._objects: Objects | None = None
@@ -273,12 +273,10 @@ class SimEvaluator(Node):
                 await self._set_enabled(False)
             except (EvaluationError, GraphError) as err:
                 log.warning(f"could not disable the policy at the end: {err}")
-        self._finished = True
+        self._done = True
         path = self._save()
         self._log_summary(path)
-        # End the spin as Ctrl-C does (run_node's KeyboardInterrupt path: close, destroy, shutdown).
-        # Shutting the context down from this executor thread would race the main thread's next wait.
-        _thread.interrupt_main()
+        self.finished = True  # run_node ends the process with exit_status
 
     def _fail(self, message: str) -> None:
         self.exit_status = 1
@@ -513,7 +511,7 @@ class SimEvaluator(Node):
 
     def close(self) -> None:
         """Record an interrupted run (Ctrl-C) in ``results.json`` (called by ``run_node``)."""
-        if not self._finished:
+        if not self._done:
             self.exit_status = 1
             self.results.run_error = self.results.run_error or "interrupted before the last episode"
             self._save()
@@ -521,11 +519,4 @@ class SimEvaluator(Node):
 
 def main(args: list[str] | None = None) -> int:
     """Entry point of ``sim_evaluator``: 0 after a complete run, 1 after a run error or broken graph."""
-    nodes: list[SimEvaluator] = []
-
-    def factory() -> SimEvaluator:
-        nodes.append(SimEvaluator())
-        return nodes[-1]
-
-    status = run_node(factory, args)
-    return status or (nodes[0].exit_status if nodes else 1)
+    return run_node(SimEvaluator, args)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vla_ros.config import check_range, param
+from vla_ros.config import param, range_problems
 from vla_ros.errors import ConfigError
 from vla_ros.policy.checkpoint import DTYPES
 from vla_ros.policy.chunk_queue import OVERLAPS
@@ -159,11 +159,7 @@ class PolicyNodeConfig:
     )
 
     def __post_init__(self) -> None:
-        problems = []
-        try:
-            check_range(self)
-        except ConfigError as err:
-            problems.append(str(err))
+        problems = range_problems(self)
         if not self.policy_path.strip():
             problems.append("policy_path is empty: give a SmolVLA checkpoint directory or Hub id")
         if problems:

@@ -139,6 +139,7 @@ class SmolVLAPolicyNode(Node):
         self.queue = ChunkQueue(self.fps, self.cfg.overlap, self.n_action_steps)
         self.worker = InferenceWorker(self._infer)
         self._lock = threading.Lock()
+        self._control_lock = threading.Lock()  # a tick never publishes (or says RUNNING) after a disable
         self._joint: tuple[list[str], list[float], float] | None = None
         self._images: dict[str, tuple[Any, float]] = {}
         self._safety: tuple[int, float] | None = None
@@ -297,8 +298,13 @@ class SmolVLAPolicyNode(Node):
                 self._counts["chunks_dropped"] += 1
                 trace = traceback.format_exc()
                 self._report("error", f"chunk dropped: {describe_error(err)}\n{trace}", "bug")
-        if not self._enabled:
-            return
+        with self._control_lock:
+            if not self._enabled:
+                return
+            self._play(now)
+        self._maybe_replan(now)
+
+    def _play(self, now: float) -> None:
         action = self.queue.pop(now)
         if action is not None:
             self._last_command = action
@@ -311,7 +317,6 @@ class SmolVLAPolicyNode(Node):
                 self._report("warning", "action queue ran dry: holding the last command until a chunk comes",
                              "dry")
             self._set_state(PolicyStatus.STATE_HOLDING)
-        self._maybe_replan(now)
 
     def _threshold(self) -> int:
         if self.cfg.replan_threshold >= 0:
@@ -476,11 +481,12 @@ class SmolVLAPolicyNode(Node):
         return False, message
 
     def _disable(self, reason: str) -> None:
-        self._enabled = False
-        self._generation += 1
-        self.queue.clear()
-        self._last_command = None
-        self._set_state(PolicyStatus.STATE_DISABLED)
+        with self._control_lock:
+            self._enabled = False
+            self._generation += 1
+            self.queue.clear()
+            self._last_command = None
+            self._set_state(PolicyStatus.STATE_DISABLED)
         self.get_logger().info(reason)
 
     async def _start_state_gate(self) -> tuple[bool, str]:

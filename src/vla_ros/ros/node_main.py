@@ -1,8 +1,9 @@
 """The one ``main()`` idiom every vla_ros node uses (ros2/demos ``demo_nodes_py/topics/talker.py``).
 
-Ctrl-C or an external shutdown ends the spin; the node's ``close()`` (torque off, stop workers) runs
-before ``destroy_node()``; a :class:`vla_ros.errors.VlaRosError` raised while constructing the node is
-logged as a refusal to start, and the process exits with status 1.
+Ctrl-C or an external shutdown ends the spin; so does a node that finished its job (it sets
+``finished`` to True, and ``exit_status`` to its process exit status). The node's ``close()`` (torque
+off, stop workers) runs before ``destroy_node()``; a :class:`vla_ros.errors.VlaRosError` raised while
+constructing the node is logged as a refusal to start, and the process exits with status 1.
 """
 
 from __future__ import annotations
@@ -28,22 +29,26 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, thr
         threads: executor threads (a MultiThreadedExecutor, so slow callbacks do not starve timers).
 
     Returns:
-        The process exit status: 0 after a clean shutdown, 1 if the node refused to start.
+        The process exit status: 1 if the node refused to start, else the node's ``exit_status``
+        attribute (default 0).
     """
     rclpy.init(args=list(args) if args is not None else sys.argv)
     node: Node | None = None
-    status = 0
+    refused = False
     try:
         node = factory()
         executor = MultiThreadedExecutor(num_threads=threads)
         executor.add_node(node)
-        executor.spin()
+        # Not executor.spin(): a node ends its own process by setting `finished` (shutting the context
+        # down from a callback thread races this thread's next wait).
+        while rclpy.ok() and not getattr(node, "finished", False):
+            executor.spin_once(timeout_sec=0.1)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except VlaRosError as err:
         name = node.get_name() if node is not None else "vla_ros"
         rclpy.logging.get_logger(name).fatal(f"refusing to start: {err}")
-        status = 1
+        refused = True
     finally:
         if node is not None:
             close = getattr(node, "close", None)
@@ -51,4 +56,4 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, thr
                 close()
             node.destroy_node()
         rclpy.try_shutdown()
-    return status
+    return 1 if refused else int(getattr(node, "exit_status", 0) or 0)

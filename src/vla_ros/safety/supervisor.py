@@ -32,7 +32,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from vla_ros.config import check_range, param
+from vla_ros.config import param, range_problems
 from vla_ros.errors import BadInputError, ConfigError
 from vla_ros.robot.description import JointLimit
 from vla_ros.robot.joints import JOINT_NAMES, order_positions
@@ -113,11 +113,7 @@ class SafetyConfig:
         "on e-stop also call the driver's torque_enable(false); torque back on at release"))
 
     def __post_init__(self) -> None:
-        problems = []
-        try:
-            check_range(self)
-        except ConfigError as err:
-            problems.append(str(err))
+        problems = range_problems(self)
         n = len(JOINT_NAMES)
         for name in ("max_velocity_rad_s", "home_pose_rad"):
             values = getattr(self, name)

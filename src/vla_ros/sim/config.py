@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from vla_ros.config import check_range, param
+from vla_ros.config import param, range_problems
 from vla_ros.errors import ConfigError
 from vla_ros.robot.joints import JOINT_NAMES
 from vla_ros.sim.randomization import CUBE_LAYOUTS, CUBE_SLOTS_XY_M
@@ -63,11 +63,7 @@ class SimConfig:
         "edges at about 2.5x the render time on a CPU (software EGL)", range=(0, 16)))
 
     def __post_init__(self) -> None:
-        problems = []
-        try:
-            check_range(self)
-        except ConfigError as err:
-            problems.append(str(err))
+        problems = range_problems(self)
         pose = list(self.start_pose_rad)
         if len(pose) != len(JOINT_NAMES) or not all(math.isfinite(v) for v in pose):
             problems.append(f"start_pose_rad={pose!r} must be {len(JOINT_NAMES)} finite angles")

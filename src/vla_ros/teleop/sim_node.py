@@ -39,7 +39,7 @@ from sensor_msgs.msg import JointState
 from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
 
-from vla_ros.config import check_range, param
+from vla_ros.config import param, range_problems
 from vla_ros.errors import BadInputError, ConfigError
 from vla_ros.paths import urdf_file
 from vla_ros.robot.description import joint_limits
@@ -99,11 +99,7 @@ class SimTeleopConfig:
         range=(1, 100)))
 
     def __post_init__(self) -> None:
-        problems = []
-        try:
-            check_range(self)
-        except ConfigError as err:
-            problems.append(str(err))
+        problems = range_problems(self)
         self.targets = [str(t) for t in self.targets]
         if not self.targets:
             problems.append("targets must name at least one cube colour")
@@ -158,6 +154,7 @@ class SimTeleop(Node):
         self.objects_before_ns = -1
         self.episode = 0
         self.failures = 0
+        self.finished, self.exit_status = False, 0  # run_node ends the process when finished
         self.task = ""
         self.recording = False
         self.phase = "wait_state"
@@ -223,7 +220,7 @@ class SimTeleop(Node):
             self._play(elapsed)
         elif self.phase == "done":
             self.get_logger().info(f"all {self.cfg.episodes} episodes done")
-            self.context.try_shutdown()
+            self.finished = True
 
     def _check_trigger(self, future: Any) -> None:
         response = future.result() if future.done() else None
@@ -290,7 +287,7 @@ class SimTeleop(Node):
         self.get_logger().error(f"episode {self.episode + 1}, attempt {self.failures}: {why}")
         if self.failures >= self.cfg.max_attempts:
             self.get_logger().fatal(f"giving up after {self.failures} failed attempts in a row")
-            self.context.try_shutdown()
+            self.exit_status, self.finished = 1, True
         else:
             self._enter("wait_state")
 
