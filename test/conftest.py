@@ -6,6 +6,10 @@ this host, so concurrent test runs and stray nodes never see each other's topics
 
 import os
 import random
+from collections.abc import Callable, Iterator
+
+import pytest
+from ros_testlib import Probe
 
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(1, 100)))
 os.environ.setdefault("ROS_LOCALHOST_ONLY", "1")
@@ -15,3 +19,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "disabled")
+
+
+@pytest.fixture
+def make_probe() -> Iterator[Callable[[str], Probe]]:
+    """Factory of probe nodes (:class:`ros_testlib.Probe`) in a namespace, closed after the test."""
+    probes: list[Probe] = []
+
+    def make(namespace: str) -> Probe:
+        probes.append(Probe(f"probe_{os.getpid()}_{len(probes)}", namespace))
+        return probes[-1]
+
+    yield make
+    for probe in probes:
+        probe.close()

@@ -8,55 +8,18 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ros_testlib import NodeProcess
 
 from vla_ros.evaluate.config import DEFAULT_TASKS
 
-BIN = Path(sys.executable).parent
 ROBOT_ID = "evalbot"
 
-
-class NodeProcess:
-    """A vla_ros executable as a child process with extra ``--ros-args`` words and ``-p name:=value``
-    parameters, output to a log."""
-
-    def __init__(self, executable: str, log: Path, namespace: str, *ros_args: str, **params: Any) -> None:
-        args = [str(BIN / executable), "--ros-args", "-r", f"__ns:={namespace}", *ros_args]
-        for key, value in params.items():
-            text = str(value).lower() if isinstance(value, bool) else str(value)
-            args += ["-p", f"{key}:={text}"]
-        self.log = log
-        self._out = log.open("w")
-        env = dict(os.environ, PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
-        self.proc = subprocess.Popen(args, stdout=self._out, stderr=subprocess.STDOUT, env=env)
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def wait(self, timeout_s: float) -> int | None:
-        """Wait for the process to exit by itself; its status, or None if it is still running."""
-        try:
-            return self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self, timeout_s: float = 20.0) -> int:
-        """Ctrl-C the node and wait for it; returns its exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            if self.wait(timeout_s) is None:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._out.close()
-        return self.proc.returncode
 
 
 def _wait_file(path: Path, proc: NodeProcess, timeout_s: float) -> None:

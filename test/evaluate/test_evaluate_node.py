@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import NodeProcess
+from ros_testlib import NodeProcess
 
 from vla_ros.evaluate.config import DEFAULT_TASKS
 from vla_ros.evaluate.scoring import SCHEMA, EvaluationResults

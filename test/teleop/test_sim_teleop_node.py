@@ -80,10 +80,10 @@ def _start_graph(tmp_path: Path, namespace: str, start_node) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.timeout(480)
-def test_reach_mode_records_each_episode_with_the_task_it_performed(tmp_path, start_node, probe_factory):
+def test_reach_mode_records_each_episode_with_the_task_it_performed(tmp_path, start_node, make_probe):
     namespace = f"/teleop_{os.getpid()}"
     bags_dir = _start_graph(tmp_path, namespace, start_node)
-    probe = probe_factory(namespace)
+    probe = make_probe(namespace)
     objects = probe.record(MarkerArray, "sim/objects", STATUS_QOS, keep=20000)
     teleop = start_node("sim_teleop", namespace, mode="reach", episodes=2, settle_s=1.0, use_sim_time=True)
     with contextlib.suppress(subprocess.TimeoutExpired):

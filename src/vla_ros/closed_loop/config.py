@@ -42,10 +42,12 @@ class ClosedLoopConfig:
     seed: int = field(default=0, metadata=param("seed of the demonstration scenes", range=(0, 2**31 - 1)))
     eval_seed: int = field(default=1000, metadata=param(
         "seed of the evaluation scenes (not seen in training)", range=(0, 2**31 - 1)))
-    steps: int = field(default=1500, metadata=param("training steps", range=(1, 10**7)))
+    steps: int = field(default=2000, metadata=param("training steps", range=(1, 10**7)))
     batch_size: int = field(default=16, metadata=param("training batch size", range=(1, 4096)))
     lr: float = field(default=1e-3, metadata=param("peak learning rate", range=(0.0, 1.0)))
-    chunk_size: int = field(default=30, metadata=param("actions per predicted chunk", range=(1, 1000)))
+    chunk_size: int = field(default=50, metadata=param(
+        "actions per predicted chunk (SmolVLA's default; 1.7 s at 30 fps leaves room for inference "
+        "delays on a busy CPU)", range=(1, 1000)))
     eval_episodes: int = field(default=5, metadata=param(
         "evaluation episodes per instruction and condition", range=(1, 1000)))
     eval_episode_duration_s: float = field(default=8.0, metadata=param(

@@ -109,7 +109,8 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines = ["", "closed loop: success rate per instruction (episodes)"]
     for name, cond in report["conditions"].items():
         if cond["status"] == "refused_by_guard":
-            lines.append(f"  {name:<26} refused before the arm moved: {cond['guard_message'][-160:]}")
+            reason = cond["guard_message"].partition("refusing to start: ")[2]
+            lines.append(f"  {name:<26} refused before the arm moved: {reason[:240]}")
         elif "per_task" not in cond:
             lines.append(f"  {name:<26} {cond['status']}: {cond.get('error', '')}")
         else:

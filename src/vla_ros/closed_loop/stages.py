@@ -26,6 +26,10 @@ __all__ = ["CAMERA_MAP", "CONDITIONS", "Condition", "RunPaths", "convert", "eval
 CAMERA_MAP = {"observation.images.front": "observation.images.camera1",
               "observation.images.wrist": "observation.images.camera2"}
 """Dataset camera -> policy camera, as ``lerobot-train --rename_map`` maps them for SmolVLA."""
+VCODEC = "h264"
+"""Video codec of the closed loop's dataset: frame loading dominates a tiny policy's CPU training step,
+and PyAV decodes these H.264 frames about 1.7x faster than lerobot's default AV1 (0.27 vs 0.47 ms a
+frame at 128x96 on this 2-core machine)."""
 CONVERT_TOLERANCE_S = 0.25
 """Per-stream age/lead limit of the conversion: generous, because a loaded 2-core machine delays
 best-effort images; ticks beyond it split the episode (``on_gap: split``)."""
@@ -140,7 +144,7 @@ def convert(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
     _fresh(paths.dataset)
     command = vla_ros_command("convert", *map(str, _bags(paths.bags)), "--out", str(paths.dataset),
                               "--config", str(mapping_file), "--sim-calibration", "--namespace", "cl_record",
-                              "--no-progress")
+                              "--vcodec", VCODEC, "--no-progress")
     return run_stage("convert", command, paths.logs, timeout_s=cfg.stage_timeout_s)
 
 
@@ -177,7 +181,7 @@ def train(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
         "--output-dir", str(paths.train),
         "--steps", str(cfg.steps), "--batch-size", str(cfg.batch_size), "--lr", str(cfg.lr),
         "--warmup-steps", str(min(100, cfg.steps // 10)), "--decay-steps", str(cfg.steps),
-        "--num-workers", "1", "--val-freq", str(max(cfg.steps // 3, 1)), "--val-max-batches", "10",
+        "--num-workers", "2", "--val-freq", str(max(cfg.steps // 2, 1)), "--val-max-batches", "10",
         "--save-freq", str(cfg.steps), "--log-freq", "50", "--no-augment", "--no-progress-bar",
         "--rename-map", *rename,
     )
