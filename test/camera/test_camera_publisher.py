@@ -42,8 +42,9 @@ def test_published_frames_are_the_video_files_pixels(ros, video, index_of):
     steps = [(b - a) % len(frames) for a, b in itertools.pairwise(indices)]
     assert all(s >= 1 for s in steps), "the same file frame was published twice in a row"
     assert any(b < a for a, b in itertools.pairwise(indices)), "the video did not loop"
-    # Paced, not speed (bench/bench_sim_camera.py measures the rate): not faster than the file's 30 fps.
-    assert np.median(np.diff(stamps)) / 1e9 >= 0.5 / 30
+    # Paced, not speed (bench/bench_sim_camera.py measures the rate): on average never faster than the
+    # file's 30 fps (single intervals may be short after a stall: the capture catches up one frame).
+    assert (len(stamps) - 1) / ((stamps[-1] - stamps[0]) / 1e9) <= 33
     info_by_stamp = {_stamp_ns(i): i for i in got_infos}
     matched = [info_by_stamp[s] for s in stamps if s in info_by_stamp]
     assert len(matched) >= len(stamps) // 2  # best effort may drop a few, but they travel together

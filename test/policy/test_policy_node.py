@@ -45,8 +45,8 @@ def test_commands_at_the_configured_rate(harness, tiny_ckpt, calibration):
     h.wait_for(lambda: len(h.commands) >= start + 45)  # 3 s at 15 Hz
     stamps, positions = h.command_array()
     stamps, positions = stamps[start:], positions[start:]
-    # Paced by the fps timer: never faster than FPS; the achieved rate is bench/bench_policy.py's figure.
-    assert np.median(np.diff(stamps)) >= 0.5 / FPS, np.diff(stamps)
+    # Paced by the fps timer: on average never faster than FPS; the achieved rate is bench/'s figure.
+    assert (len(stamps) - 1) / (stamps[-1] - stamps[0]) <= 1.2 * FPS, np.diff(stamps)
     assert np.isfinite(positions).all() and np.abs(positions).max() < 2 * np.pi  # radians
     status = h.wait_for(lambda: h.status.chunks_done >= 2 and h.status)
     assert status.task == TASKS[1] and status.checkpoint_id == str(tiny_ckpt)

@@ -64,17 +64,29 @@ def plot_episode(trace: Path, out: Path) -> Path:
 
 
 def plot_success(report: Mapping[str, Any], out: Path) -> Path:
-    """Bar chart of the success rate per instruction for every evaluated condition."""
-    conds = {n: c for n, c in report["conditions"].items() if "per_task" in c}
-    tasks = sorted({t for c in conds.values() for t in c["per_task"]})
-    fig = _figure(figsize=(9, 4), constrained_layout=True)
+    """Bar chart of the success rate per instruction for every condition (bars in the named cube's
+    colour where matplotlib knows it; a condition the guard refused is marked, not drawn as 0)."""
+    from matplotlib.colors import is_color_like
+
+    conds = report["conditions"]
+    tasks = sorted({t for c in conds.values() for t in c.get("per_task", {})})
+    targets = {t: s["target"] for c in conds.values() for t, s in c.get("per_task", {}).items()}
+    fig = _figure(figsize=(10, 4), constrained_layout=True)
     ax = fig.add_subplot()
     width = 0.8 / max(len(tasks), 1)
+    x = np.arange(len(conds))
     for i, task in enumerate(tasks):
-        rates = [c["per_task"].get(task, {}).get("success_rate", 0.0) for c in conds.values()]
-        ax.bar(np.arange(len(conds)) + i * width, rates, width, label=task)
-    ax.set_xticks(np.arange(len(conds)) + width * (len(tasks) - 1) / 2, list(conds), rotation=15)
-    ax.set(ylim=(0, 1.05), ylabel="success rate", title="closed loop in simulation: success per instruction")
+        rates = [c.get("per_task", {}).get(task, {}).get("success_rate", 0.0) for c in conds.values()]
+        colour = targets[task] if is_color_like(targets[task]) else None
+        bars = ax.bar(x + i * width, rates, width, label=task, color=colour, alpha=0.8)
+        labels = [f"{r:.0%}" if "per_task" in c else "" for r, c in zip(rates, conds.values())]
+        ax.bar_label(bars, labels=labels, fontsize=8)
+    for xi, cond in zip(x, conds.values()):
+        if cond["status"] == "refused_by_guard":
+            ax.text(xi + width * (len(tasks) - 1) / 2, 0.5, "refused by\nthe guard\nbefore moving",
+                    ha="center", va="center", fontsize=9)
+    ax.set_xticks(x + width * (len(tasks) - 1) / 2, list(conds), rotation=15)
+    ax.set(ylim=(0, 1.1), ylabel="success rate", title="closed loop in simulation: success per instruction")
     ax.legend()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)
