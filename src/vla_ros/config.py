@@ -19,6 +19,7 @@ __all__ = [
     "check_range",
     "param",
     "param_specs",
+    "parse_image_size",
     "parse_mapping",
     "range_problems",
 ]
@@ -77,6 +78,18 @@ def check_range(obj: object) -> None:
     problems = range_problems(obj)
     if problems:
         raise ConfigError(f"{type(obj).__name__}: " + "; ".join(problems))
+
+
+def parse_image_size(text: str, what: str = "image_size") -> tuple[int, int]:
+    """Parse ``"WIDTHxHEIGHT"`` (e.g. ``"128x96"``) into ``(width, height)`` pixels.
+
+    Raises:
+        ConfigError: not two positive integers joined by ``x``.
+    """
+    width, sep, height = text.strip().lower().partition("x")
+    if not (sep and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise ConfigError(f"{what}={text!r} must be WIDTHxHEIGHT in pixels, e.g. 128x96")
+    return int(width), int(height)
 
 
 def parse_mapping(items: Sequence[str] | Mapping[str, str], what: str) -> dict[str, str]:

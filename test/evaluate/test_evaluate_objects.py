@@ -6,8 +6,8 @@ import pytest
 from builtin_interfaces.msg import Time
 from visualization_msgs.msg import Marker, MarkerArray
 
-from vla_ros.evaluate.node import parse_objects
 from vla_ros.evaluate.scoring import ReachTracker
+from vla_ros.ros.objects import parse_objects
 from vla_ros.sim.config import SimConfig
 from vla_ros.sim.node import objects_msg
 from vla_ros.sim.world import SimWorld

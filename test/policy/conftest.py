@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from policy_ros_harness import Harness
 from policy_testlib import CAMERA_MAP, CHUNK, FPS, TASKS
 
 from vla_ros.policy.tiny import make_tiny_policy
@@ -44,3 +45,17 @@ def one_torch_thread() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.fixture
+def harness():
+    """Factory of :class:`policy_ros_harness.Harness` (a policy node and a probe), closed after the test."""
+    made = []
+
+    def make(*args, **kwargs):
+        made.append(Harness(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for h in made:
+        h.close()

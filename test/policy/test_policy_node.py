@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 import rclpy
-from policy_ros_harness import Harness, policy_params
+from policy_ros_harness import policy_params
 from policy_testlib import CHUNK, FPS, TASKS
 from safetensors.torch import load_file, save_file
 
@@ -21,19 +21,6 @@ def ros():
     rclpy.init()
     yield
     rclpy.shutdown()
-
-
-@pytest.fixture
-def harness():
-    made = []
-
-    def make(*args, **kwargs):
-        made.append(Harness(*args, **kwargs))
-        return made[-1]
-
-    yield make
-    for h in made:
-        h.close()
 
 
 def test_commands_at_the_configured_rate(harness, tiny_ckpt, calibration):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import rclpy
-from policy_ros_harness import Harness, policy_params
+from policy_ros_harness import policy_params
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from std_srvs.srv import SetBool, Trigger
@@ -69,19 +69,6 @@ class StandInSupervisor:
     def close(self) -> None:
         self.executor.shutdown(timeout_sec=2.0)
         self.node.destroy_node()
-
-
-@pytest.fixture
-def harness():
-    made = []
-
-    def make(*args, **kwargs):
-        made.append(Harness(*args, **kwargs))
-        return made[-1]
-
-    yield make
-    for h in made:
-        h.close()
 
 
 def test_enable_refused_without_a_supervisor(harness, tiny_ckpt, calibration):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from vla_ros.config import parse_image_size
 from vla_ros.errors import ConfigError
 
 __all__ = [
@@ -147,10 +148,8 @@ def _sim_parameters(a: Mapping[str, str]) -> dict[str, Any]:
     params: dict[str, Any] = {"seed": int(a["seed"]), "two_cubes": _truthy(a["two_cubes"]),
                               "cube_layout": a["cube_layout"]}
     if a["image_size"]:
-        width, sep, height = a["image_size"].lower().partition("x")
-        if not (sep and width.isdigit() and height.isdigit()):
-            raise ConfigError(f"image_size:={a['image_size']} must be WIDTHxHEIGHT, e.g. 128x96")
-        params.update(image_width=int(width), image_height=int(height))
+        width, height = parse_image_size(a["image_size"])
+        params.update(image_width=width, image_height=height)
     return params
 
 

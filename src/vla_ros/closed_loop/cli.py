@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,25 +39,18 @@ def run(cfg: ClosedLoopConfig) -> dict[str, Any]:
     first = STAGES.index(cfg.from_stage)
     timings = {k: v for k, v in _load_timings(paths).items()
                if k.split("/")[0] in STAGES[:first]}
-    guards: dict[str, str] = {}
     for name, stage in (("record", stages.record), ("convert", stages.convert), ("train", stages.train)):
         if STAGES.index(name) >= first:
             timings[name] = stage(cfg, paths).wall_s
             _save_timings(paths, timings)
     if STAGES.index("evaluate") >= first:
         for condition in stages.conditions(cfg):
-            result = stages.evaluate(cfg, paths, condition)
-            timings[f"evaluate/{condition.name}"] = result.wall_s
+            timings[f"evaluate/{condition.name}"] = stages.evaluate(cfg, paths, condition).wall_s
             _save_timings(paths, timings)
-            if condition.expect_refusal:
-                guards[condition.name] = guard_message(result.log)
-    else:
-        guards = {c.name: guard_message(paths.logs / f"evaluate_{c.name}.log")
-                  for c in stages.conditions(cfg) if c.expect_refusal}
-    start = time.monotonic()
+    guards = {c.name: guard_message(stages.evaluate_log(paths, c.name))
+              for c in stages.conditions(cfg) if c.expect_refusal}
     report = build_report(cfg, paths, timings, guards)
     write_report(report, paths)
-    report["timings_s"]["report"] = time.monotonic() - start
     print(format_report(report), flush=True)
     return report
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vla_ros.config import param, range_problems
+from vla_ros.config import param, parse_image_size, range_problems
 from vla_ros.errors import ConfigError
 
 __all__ = ["CONDITION_NAMES", "STAGES", "ClosedLoopConfig"]
@@ -64,14 +64,9 @@ class ClosedLoopConfig:
         unknown = sorted(set(self.conditions) - set(CONDITION_NAMES))
         if unknown or not self.conditions:
             problems.append(f"conditions {self.conditions} must be some of {list(CONDITION_NAMES)}")
-        width, sep, height = self.image_size.lower().partition("x")
-        if not (sep and width.isdigit() and height.isdigit()):
-            problems.append(f"image_size={self.image_size!r} must be WIDTHxHEIGHT")
+        try:
+            parse_image_size(self.image_size)
+        except ConfigError as err:
+            problems.append(str(err))
         if problems:
             raise ConfigError("; ".join(problems))
-
-    @property
-    def image_hw(self) -> tuple[int, int]:
-        """``(height, width)`` of the camera images, px."""
-        width, _, height = self.image_size.lower().partition("x")
-        return int(height), int(width)

@@ -17,11 +17,11 @@ from typing import Any
 import yaml
 
 from vla_ros.closed_loop.config import ClosedLoopConfig
-from vla_ros.closed_loop.runner import StageResult, run_stage, vla_ros_command
-from vla_ros.errors import ConfigError
+from vla_ros.closed_loop.runner import StageError, StageResult, run_stage, vla_ros_command
 from vla_ros.paths import config_file
 
-__all__ = ["CAMERA_MAP", "CONDITIONS", "Condition", "RunPaths", "convert", "evaluate", "record", "train"]
+__all__ = ["CAMERA_MAP", "CONDITIONS", "Condition", "RunPaths", "conditions", "convert", "evaluate",
+           "evaluate_log", "make_start_policy", "record", "train"]
 
 CAMERA_MAP = {"observation.images.front": "observation.images.camera1",
               "observation.images.wrist": "observation.images.camera2"}
@@ -122,7 +122,8 @@ def record(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
                        env={"VLA_ROS_HOME": str(paths.home)})
     bags = _bags(paths.bags)
     if len(bags) != cfg.episodes:
-        raise ConfigError(f"record: expected {cfg.episodes} bags in {paths.bags}, found {len(bags)}")
+        raise StageError(f"record: expected {cfg.episodes} bags in {paths.bags}, found {len(bags)}; "
+                         f"log {result.log}:\n{result.tail()}")
     return result
 
 
@@ -197,8 +198,14 @@ def evaluate(cfg: ClosedLoopConfig, paths: RunPaths, condition: Condition) -> St
         f"evaluate:={cfg.eval_episodes}", f"eval_output:={out}",
         f"eval_episode_duration_s:={cfg.eval_episode_duration_s}", "torch_threads:=1", *condition.launch_args,
     )
-    return run_stage(f"evaluate_{condition.name}", command, paths.logs, timeout_s=cfg.stage_timeout_s,
-                     check=not condition.expect_refusal, env={"VLA_ROS_HOME": str(paths.home)})
+    return run_stage(evaluate_log(paths, condition.name).stem, command, paths.logs,
+                     timeout_s=cfg.stage_timeout_s, check=not condition.expect_refusal,
+                     env={"VLA_ROS_HOME": str(paths.home)})
+
+
+def evaluate_log(paths: RunPaths, condition: str) -> Path:
+    """The log of a condition's evaluation run."""
+    return paths.logs / f"evaluate_{condition}.log"
 
 
 def conditions(cfg: ClosedLoopConfig) -> list[Condition]:

@@ -37,9 +37,8 @@ import traceback
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-import numpy as np
 from rcl_interfaces.srv import SetParameters
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.clock import Clock, ClockType
@@ -48,7 +47,7 @@ from rclpy.parameter import Parameter
 from rclpy.task import Future
 from sensor_msgs.msg import Image, JointState
 from std_srvs.srv import SetBool, Trigger
-from visualization_msgs.msg import Marker, MarkerArray
+from visualization_msgs.msg import MarkerArray
 
 from vla_ros.camera.image import msg_to_rgb
 from vla_ros.errors import BadInputError
@@ -65,11 +64,13 @@ from vla_ros.evaluate.scoring import (
 from vla_ros.evaluate.trace import EpisodeTrace
 from vla_ros.msg import PolicyStatus
 from vla_ros.robot.joints import order_positions
+from vla_ros.ros.image import stamp_to_s
 from vla_ros.ros.node_main import run_node
+from vla_ros.ros.objects import Objects, parse_objects
 from vla_ros.ros.params import declare_config
 from vla_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, STATUS_QOS
 
-__all__ = ["Objects", "SimEvaluator", "main", "parse_objects"]
+__all__ = ["SimEvaluator", "main"]
 
 JOINT_STATES_FRESH_S = 1.0
 """joint_states older than this (wall seconds) mean the driver is not publishing: wait before enabling."""
@@ -79,39 +80,6 @@ POLL_S = 0.05
 """Wall seconds between checks while waiting for a service answer, a status or simulated time."""
 DISABLE_RETRY_S = 2.0
 """Wall seconds to wait for policy/status to show DISABLED before calling policy/enable(false) again."""
-
-
-class Objects(NamedTuple):
-    """One ``sim/objects`` message: stamp (s, simulated), gripper frame origin (3,) m, cube centres."""
-
-    stamp_s: float
-    gripper: np.ndarray | None
-    cubes: dict[str, np.ndarray]
-
-
-def _stamp_s(stamp: Any) -> float:
-    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
-
-
-def parse_objects(msg: MarkerArray) -> Objects | None:
-    """The ground truth in a ``sim/objects`` MarkerArray (None if it holds no marker).
-
-    ``ns="cubes"`` markers give the cube centre per colour (``text``); the ``ns="gripper_frame"``
-    marker the gripper frame's origin; the stamp is the markers' (all equal, simulated time).
-    """
-    if not msg.markers:
-        return None
-    gripper, cubes = None, {}
-    for marker in msg.markers:
-        if marker.action != Marker.ADD:
-            continue
-        p = marker.pose.position
-        xyz = np.array([p.x, p.y, p.z], dtype=float)
-        if marker.ns == "cubes":
-            cubes[marker.text] = xyz
-        elif marker.ns == "gripper_frame":
-            gripper = xyz
-    return Objects(_stamp_s(msg.markers[0].header.stamp), gripper, cubes)
 
 
 class _Episode:
@@ -209,7 +177,7 @@ class SimEvaluator(Node):
         episode = self._episode
         if episode is None or episode.trace is None:
             return None
-        stamp_s = _stamp_s(stamp) or self._sim_now()
+        stamp_s = stamp_to_s(stamp) or self._sim_now()
         return (episode.trace, stamp_s) if episode.covers(stamp_s) else None
 
     def _joint_callback(self, command: bool) -> Callable[[JointState], None]:

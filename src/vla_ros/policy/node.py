@@ -61,6 +61,7 @@ from vla_ros.policy.worker import InferenceWorker, JobResult
 from vla_ros.robot.calibration import calibration_path, load_calibration
 from vla_ros.robot.joints import JOINT_NAMES
 from vla_ros.robot.units import UnitConverter, Units
+from vla_ros.ros.image import stamp_to_s
 from vla_ros.ros.node_main import run_node
 from vla_ros.ros.params import declare_config
 from vla_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, STATUS_QOS
@@ -91,10 +92,6 @@ class _Job:
     leftover: np.ndarray | None
     delay_steps: int
     generation: int
-
-
-def _stamp_s(stamp: Any) -> float:
-    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
 
 
 class SmolVLAPolicyNode(Node):
@@ -247,7 +244,7 @@ class SmolVLAPolicyNode(Node):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _msg_time(self, header: Any) -> float:
-        stamp = _stamp_s(header.stamp)
+        stamp = stamp_to_s(header.stamp)
         return stamp if stamp > 0 else self._now_s()
 
     def _on_joint_states(self, msg: JointState) -> None:

@@ -17,7 +17,8 @@ from sensor_msgs.msg import CameraInfo, Image
 from vla_ros.camera.image import rgb_to_fields
 from vla_ros.camera.intrinsics import CameraIntrinsics
 
-__all__ = ["HAVE_CV_BRIDGE", "camera_info_msg", "direct_rgb_to_msg", "rgb_to_msg", "stamp_from_ns"]
+__all__ = ["HAVE_CV_BRIDGE", "camera_info_msg", "direct_rgb_to_msg", "rgb_to_msg", "stamp_from_ns",
+           "stamp_to_s"]
 
 try:
     from cv_bridge import CvBridge
@@ -33,6 +34,11 @@ def stamp_from_ns(ns: int) -> Time:
     """A ``builtin_interfaces/Time`` from integer nanoseconds (any clock: wall or simulated)."""
     sec, nanosec = divmod(int(ns), 1_000_000_000)
     return Time(sec=sec, nanosec=nanosec)
+
+
+def stamp_to_s(stamp: Any) -> float:
+    """A ``builtin_interfaces/Time`` (or a message header's stamp) in seconds."""
+    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
 
 
 def direct_rgb_to_msg(rgb: np.ndarray, stamp: Time, frame_id: str) -> Image:

@@ -38,6 +38,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 from vla_ros.bus import BusEmulator
 from vla_ros.ros.image import camera_info_msg, rgb_to_msg, stamp_from_ns
 from vla_ros.ros.node_main import run_node
+from vla_ros.ros.objects import CUBES_NS, GRIPPER_NS, WORLD_FRAME_ID
 from vla_ros.ros.params import declare_config
 from vla_ros.ros.qos import SENSOR_QOS, STATUS_QOS
 from vla_ros.sim.calibration import write_sim_calibration
@@ -47,15 +48,12 @@ from vla_ros.sim.runner import SimRunner
 from vla_ros.sim.scene import CAMERA_NAMES, CUBE_HALF_SIZE_M
 from vla_ros.sim.world import SimWorld
 
-__all__ = ["WORLD_FRAME_ID", "So101SimNode", "main", "objects_msg"]
+__all__ = ["So101SimNode", "main", "objects_msg"]
 
 CLOCK_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 """/clock: reliable, so best-effort (rclpy's TimeSource) and reliable subscribers both connect."""
 MIN_REALTIME_FACTOR = 0.5
 """Below this real-time factor /diagnostics reports WARN: nodes on wall time will see old stamps."""
-WORLD_FRAME_ID = "base_link"
-"""frame_id of ``sim/objects``: the simulator's world frame (origin on the table top, x forward, z up)
-is exactly ``base_link`` (the URDF's root sits at the world origin, unrotated)."""
 GRIPPER_MARKER_DIAMETER_M = 0.01
 GRIPPER_MARKER_RGBA = np.array([1.0, 1.0, 0.0, 1.0])
 IDENTITY_WXYZ = np.array([1.0, 0.0, 0.0, 0.0])
@@ -89,9 +87,9 @@ def objects_msg(world: SimWorld, stamp_of: Callable[[float], Time]) -> MarkerArr
         header = Header(stamp=stamp_of(world.sim_time_s), frame_id=WORLD_FRAME_ID)
         positions, quats, colours = world.cube_positions(), world.cube_orientations(), world.cube_colours()
         gripper = world.gripper_frame_position()
-    markers = [_marker(header, "cubes", i, Marker.CUBE, name, positions[name], quats[name],
+    markers = [_marker(header, CUBES_NS, i, Marker.CUBE, name, positions[name], quats[name],
                        2 * CUBE_HALF_SIZE_M, colours[name]) for i, name in enumerate(world.cube_names)]
-    markers.append(_marker(header, "gripper_frame", 0, Marker.SPHERE, "gripper_frame", gripper,
+    markers.append(_marker(header, GRIPPER_NS, 0, Marker.SPHERE, GRIPPER_NS, gripper,
                            IDENTITY_WXYZ, GRIPPER_MARKER_DIAMETER_M, GRIPPER_MARKER_RGBA))
     return MarkerArray(markers=markers)
 

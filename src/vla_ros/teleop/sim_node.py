@@ -46,6 +46,7 @@ from vla_ros.robot.description import joint_limits
 from vla_ros.robot.joints import JOINT_NAMES, order_positions
 from vla_ros.robot.kinematics import KinematicTree
 from vla_ros.ros.node_main import run_node
+from vla_ros.ros.objects import parse_objects
 from vla_ros.ros.params import declare_config
 from vla_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, STATUS_QOS
 from vla_ros.teleop.expert import DEFAULT_HOVER_M, DEFAULT_TASK_TEMPLATE, plan_reach, reach_task
@@ -129,15 +130,14 @@ def cube_position(msg: MarkerArray, colour: str) -> np.ndarray:
     Raises:
         BadInputError: no such cube, or the marker is in a frame the expert cannot plan in.
     """
-    cubes = {m.text: m for m in msg.markers if m.ns == "cubes"}
+    objects = parse_objects(msg)
+    cubes = objects.cubes if objects else {}
     if colour not in cubes:
         raise BadInputError(f"sim/objects has no {colour!r} cube; cubes: {sorted(cubes)}")
-    marker = cubes[colour]
-    if marker.header.frame_id not in OBJECT_FRAMES:
-        raise BadInputError(f"sim/objects is in frame {marker.header.frame_id!r}, expected one of "
+    if objects.frame_id not in OBJECT_FRAMES:
+        raise BadInputError(f"sim/objects is in frame {objects.frame_id!r}, expected one of "
                             f"{list(OBJECT_FRAMES)}")
-    p = marker.pose.position
-    return np.array([p.x, p.y, p.z])
+    return cubes[colour]
 
 
 class SimTeleop(Node):
