@@ -33,3 +33,15 @@ def make_probe() -> Iterator[Callable[[str], Probe]]:
     yield make
     for probe in probes:
         probe.close()
+
+
+@pytest.fixture
+def emulator(tmp_path) -> Iterator[object]:
+    """A started STS3215 bus emulator (ids 1..6 at tick 2048 = 0 rad) behind ``tmp_path/so101.tty``; it
+    stands in for the arm's hardware."""
+    from vla_ros.bus import BusEmulator
+
+    emu = BusEmulator(link=tmp_path / "so101.tty")
+    emu.start()
+    yield emu
+    emu.close()

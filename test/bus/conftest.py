@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-
-from vla_ros.bus import BusEmulator
 
 MOTOR_NAMES = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")
 
@@ -16,14 +13,6 @@ LATE_REPLY_SLACK_MS = 250.0
 loaded 2-core box can stall a process for longer than that. lerobot's own timeout is kept by
 ``test_replies_arrive_within_lerobots_packet_timeout`` and by ``bench/bench_driver.py``."""
 
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[BusEmulator]:
-    """An emulated SO-101 bus (ids 1..6, all at tick 2048) behind a link in tmp_path."""
-    emu = BusEmulator(link=tmp_path / "so101.tty")
-    emu.start()
-    yield emu
-    emu.close()
 
 
 @pytest.fixture

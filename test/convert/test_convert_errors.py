@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import NS, OFFICIAL_LIMITS, T0, BagSpec, image, joint_state, regular, standard_bag
+from convert_testlib import NS, T0, BagSpec, image, joint_state, regular, standard_bag
+from so101_reference import OFFICIAL_LIMITS
 
 from vla_ros.convert import convert_bags, load_config
 from vla_ros.convert.errors import (

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import OFFICIAL_LIMITS
+from so101_reference import OFFICIAL_LIMITS
 
 from vla_ros.convert.mapping import (
     ConvertConfig,

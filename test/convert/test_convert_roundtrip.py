@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import (
+from convert_testlib import (
     NS,
     SHARED,
     T0,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import NS, SHARED, T0, standard_bag
+from convert_testlib import NS, SHARED, T0, standard_bag
 
 from vla_ros.convert.cli import convert_main, validate_main
 from vla_ros.convert.validate import validate_dataset

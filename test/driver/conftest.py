@@ -4,12 +4,12 @@ calibration file for it in tmp_path, and driver configurations pointing at both.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from so101_reference import OFFICIAL_LIMITS
 
-from vla_ros.bus import BusEmulator
 from vla_ros.errors import ConfigError
 from vla_ros.robot.calibration import calibration_path, save_calibration, sim_calibration
 from vla_ros.robot.description import JointLimit
@@ -18,14 +18,6 @@ ROBOT_ID = "sim_arm"
 LATE_REPLY_SLACK_MS = 250.0
 """Added to lerobot's ~50 ms packet timeout here: this shared, loaded 2-core box can stall a process for
 longer (test/bus keeps lerobot's own timeout in one test, and bench/bench_driver.py runs unmodified)."""
-OFFICIAL_LIMITS = {
-    "shoulder_pan": (-1.91986, 1.91986),
-    "shoulder_lift": (-1.74533, 1.74533),
-    "elbow_flex": (-1.69, 1.69),
-    "wrist_flex": (-1.65806, 1.65806),
-    "wrist_roll": (-2.74385, 2.84121),
-    "gripper": (-0.174533, 1.74533),
-}
 
 
 @pytest.fixture(autouse=True)
@@ -61,14 +53,6 @@ def calib_dir(tmp_path: Path, limits) -> Path:
     save_calibration(calib, calibration_path(ROBOT_ID, root))
     return root
 
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[BusEmulator]:
-    """A started emulator (ids 1..6 at tick 2048 = 0 rad) behind ``tmp_path/so101.tty``."""
-    emu = BusEmulator(link=tmp_path / "so101.tty")
-    emu.start()
-    yield emu
-    emu.close()
 
 
 @pytest.fixture

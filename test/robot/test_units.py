@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from so101_reference import OFFICIAL_LIMITS
 
 from vla_ros.bus import BusEmulator
 from vla_ros.errors import CalibrationError, ConfigError
@@ -20,14 +21,6 @@ from vla_ros.robot.joints import JOINT_NAMES, LEROBOT_FEATURE_NAMES, MOTOR_IDS
 from vla_ros.robot.units import GRIPPER_CLOSED_RAD, UnitConverter, Units
 
 TICKS_PER_RAD = 4095 / (2 * math.pi)
-OFFICIAL_LIMITS = {
-    "shoulder_pan": (-1.91986, 1.91986),
-    "shoulder_lift": (-1.74533, 1.74533),
-    "elbow_flex": (-1.69, 1.69),
-    "wrist_flex": (-1.65806, 1.65806),
-    "wrist_roll": (-2.74385, 2.84121),
-    "gripper": (-0.174533, 1.74533),
-}
 
 
 def _limits() -> dict[str, tuple[float, float]]:

@@ -19,19 +19,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from so101_reference import OFFICIAL_LIMITS as SO101_BOUNDS
 
 from vla_ros.robot.description import JointLimit
 from vla_ros.robot.joints import JOINT_NAMES
-
-# Limits of the official SO-101 URDF (so101_new_calib.urdf), rad and rad/s.
-SO101_BOUNDS = {
-    "shoulder_pan": (-1.91986, 1.91986),
-    "shoulder_lift": (-1.74533, 1.74533),
-    "elbow_flex": (-1.69, 1.69),
-    "wrist_flex": (-1.65806, 1.65806),
-    "wrist_roll": (-2.74385, 2.84121),
-    "gripper": (-0.174533, 1.74533),
-}
 
 
 @pytest.fixture
