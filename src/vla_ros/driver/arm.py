@@ -107,16 +107,25 @@ class So101Arm:
             self.drop()
             raise
 
-    def set_torque(self, enabled: bool) -> None:
-        """Torque on (holding the present position, so nothing jumps) or off (limp)."""
+    def set_torque(self, enabled: bool, retries: int = 2) -> None:
+        """Torque on (holding the present position, so nothing jumps) or off (limp).
+
+        Args:
+            enabled: torque on or off.
+            retries: extra attempts of each bus transfer (lerobot's ``num_retry``): a status packet lost
+                on a busy bus must not fail a torque switch that a repeat would complete.
+
+        Raises:
+            ConnectionError, OSError, RuntimeError: the bus did not answer after the retries.
+        """
         bus = self.robot.bus
         with self._transaction():
             if enabled:
-                present = bus.sync_read("Present_Position", normalize=False, num_retry=2)
+                present = bus.sync_read("Present_Position", normalize=False, num_retry=retries)
                 bus.sync_write("Goal_Position", present, normalize=False)
-                bus.enable_torque()
+                bus.enable_torque(num_retry=retries)
             else:
-                bus.disable_torque()
+                bus.disable_torque(num_retry=retries)
         self.torque_enabled = enabled
 
     def read(self) -> np.ndarray:

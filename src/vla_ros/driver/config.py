@@ -77,7 +77,10 @@ class DriverConfig:
     )
     read_retries: int = field(
         default=2,
-        metadata=param("Extra attempts of a failed bus read before declaring a bus fault", range=(0, 20)),
+        metadata=param(
+            "Extra attempts of a failed bus transfer (read, write, torque switch) before a bus fault",
+            range=(0, 20),
+        ),
     )
     diagnostics_period_s: float = field(
         default=1.0,

@@ -7,9 +7,10 @@ from other threads only fill a mailbox and wake it, so a ROS executor never wait
 and a slow bus can never starve the publishing of fresh data. A sample is produced only from a
 successful read, so a failing bus yields silence, never old positions with new stamps.
 
-Faults: a failed read is retried ``read_retries`` times at once; if all fail, the bus is declared
-faulty (status ERROR), the port is closed, pending commands are dropped, and connection attempts
-resume with exponential backoff. The same loop waits for a port that does not exist yet.
+Faults: a failed read, write or torque switch is retried ``read_retries`` times at once; if all
+fail, the bus is declared faulty (status ERROR), the port is closed, pending commands are dropped,
+and connection attempts resume with exponential backoff. The same loop waits for a port that does
+not exist yet.
 """
 
 from __future__ import annotations
@@ -250,7 +251,7 @@ class DriverLoop:
     def _connect(self, reconnect: bool, waited_s: float, backoff_s: float) -> bool:
         try:
             self.arm.connect()
-            self.arm.set_torque(self._torque_wanted)
+            self.arm.set_torque(self._torque_wanted, self.config.read_retries)
         except Exception as err:  # BUS_ERRORS, or anything unexpected: never end the thread
             if not isinstance(err, BUS_ERRORS):
                 logger.exception("unexpected error while connecting")
@@ -346,7 +347,7 @@ class DriverLoop:
                 future.set_exception(BusFaultError(f"bus not connected; torque will be {word} on connection"))
                 continue
             try:
-                self.arm.set_torque(enabled)
+                self.arm.set_torque(enabled, self.config.read_retries)
             except BUS_ERRORS as err:
                 future.set_exception(BusFaultError(f"torque {word} failed: {_one_line(err)}"))
                 raise
