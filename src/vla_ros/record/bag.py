@@ -28,7 +28,7 @@ from vla_ros.config import check_range, param
 from vla_ros.convert.mapping import JOINT_MSGTYPE, TASK_METADATA_KEY, TopicMapping, camera_msgtype
 from vla_ros.record.errors import RecorderError
 
-__all__ = ["EpisodeBagWriter", "RecorderConfig", "recorded_topics", "typestore_for"]
+__all__ = ["EpisodeBagWriter", "RecorderConfig", "new_episode_name", "recorded_topics", "typestore_for"]
 
 _STORES = {"humble": Stores.ROS2_HUMBLE, "iron": Stores.ROS2_IRON, "jazzy": Stores.ROS2_JAZZY,
            "kilted": Stores.ROS2_KILTED}
@@ -57,6 +57,12 @@ class RecorderConfig:
     storage: str = field(default="mcap", metadata=param("bag storage format", choices=tuple(_STORAGE),
                                                         read_only=True))
     prefix: str = field(default="episode", metadata=param("bag name prefix", read_only=True))
+    backend: str = field(
+        default="auto",
+        metadata=param("what writes the bags: 'ros2bag' (a ROS install's ros2 bag record), 'rosbags' (this "
+                       "node, no ROS install needed) or 'auto' (ros2bag when the ros2 CLI is on PATH)",
+                       choices=("auto", "ros2bag", "rosbags"), read_only=True),
+    )
     status_period_s: float = field(
         default=1.0, metadata=param("period of record/status while idle or recording, s", range=(0.05, 60.0)),
     )
@@ -80,6 +86,20 @@ def recorded_topics(mapping: TopicMapping) -> dict[str, str]:
     topics = {mapping.state.topic: JOINT_MSGTYPE, mapping.action.topic: JOINT_MSGTYPE}
     topics.update({spec.topic: camera_msgtype(spec.topic) for spec in mapping.cameras.values()})
     return topics
+
+
+def new_episode_name(output_dir: Path, prefix: str) -> str:
+    """A bag name ``<prefix>_<YYYYmmdd_HHMMSS>_<n>`` free both in ``output_dir`` and in its ``.partial``.
+
+    Raises:
+        RecorderError: a thousand episodes started within the same second.
+    """
+    stamp = datetime.datetime.now().strftime("%Y%m%d_%H%M%S")
+    for n in range(1000):
+        name = f"{prefix}_{stamp}_{n:03d}"
+        if not (output_dir / name).exists() and not (output_dir / PARTIAL_DIR / name).exists():
+            return name
+    raise RecorderError(f"no free bag name for {stamp} in {output_dir}")
 
 
 class EpisodeBagWriter:
@@ -119,14 +139,6 @@ class EpisodeBagWriter:
         """Name of the bag being recorded ("" when idle)."""
         return self._name
 
-    def _new_name(self) -> str:
-        stamp = datetime.datetime.now().strftime("%Y%m%d_%H%M%S")
-        for n in range(1000):
-            name = f"{self.prefix}_{stamp}_{n:03d}"
-            if not (self.output_dir / name).exists() and not (self.output_dir / PARTIAL_DIR / name).exists():
-                return name
-        raise RecorderError(f"no free bag name for {stamp} in {self.output_dir}")
-
     def start(self, task: str, custom_data: Mapping[str, str] | None = None) -> Path:
         """Open a new bag; returns the path it will have once stopped.
 
@@ -138,7 +150,7 @@ class EpisodeBagWriter:
         with self._lock:
             if self._writer is not None:
                 raise RecorderError(f"already recording {self._name}")
-            name = self._new_name()
+            name = new_episode_name(self.output_dir, self.prefix)
             path = self.output_dir / PARTIAL_DIR / name
             path.parent.mkdir(parents=True, exist_ok=True)
             writer = Writer(path, version=Writer.VERSION_LATEST, storage_plugin=_STORAGE[self.storage])

@@ -1,8 +1,11 @@
-"""``bag_recorder``: records the converter's topics into one MCAP bag per episode (no ``ros2 bag`` needed).
+"""``bag_recorder``: records the converter's topics into one MCAP bag per episode.
 
-Subscriptions (from the converter's mapping config, so recorder and converter cannot drift; serialized,
-written as received): ``joint_states`` (SENSOR_QOS), ``joint_commands`` (COMMAND_QOS),
-``cameras/<name>/image_raw`` (SENSOR_QOS; ``.../compressed`` as CompressedImage).
+Recorded topics (from the converter's mapping config, so recorder and converter cannot drift):
+``joint_states``, ``joint_commands``, ``cameras/<name>/image_raw`` (``.../compressed`` as
+CompressedImage). With ``backend: ros2bag`` (the default where the ``ros2`` CLI exists) each episode is
+a ``ros2 bag record`` child process (:mod:`vla_ros.record.ros2bag`); with ``rosbags`` (no ROS install)
+the node subscribes them itself, serialized, and writes them as received (``joint_states`` and cameras
+SENSOR_QOS, ``joint_commands`` COMMAND_QOS).
 
 Services (std_srvs/Trigger): ``record/start`` (new episode with the current ``task``),
 ``record/stop`` (save it), ``record/discard`` (delete it). The response message carries the bag path.
@@ -29,9 +32,10 @@ from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
-from vla_ros.convert.mapping import load_config
+from vla_ros.convert.mapping import TopicMapping, load_config
 from vla_ros.record.bag import EpisodeBagWriter, RecorderConfig, recorded_topics
 from vla_ros.record.errors import RecorderError
+from vla_ros.record.ros2bag import Ros2BagEpisodes, resolve_backend
 from vla_ros.ros.node_main import run_node
 from vla_ros.ros.params import declare_config
 from vla_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, STATUS_QOS
@@ -50,17 +54,17 @@ class BagRecorderNode(Node):
         self.cfg = declare_config(self, RecorderConfig)
         self._task = self.cfg.task
         mapping = load_config(self.cfg.mapping_file or None).mapping
-        group = MutuallyExclusiveCallbackGroup()
-        topics: dict[str, str] = {}
         self._resolved: dict[str, str] = {}
-        for topic, msgtype in recorded_topics(mapping).items():
-            qos = COMMAND_QOS if topic == mapping.action.topic else SENSOR_QOS
-            sub = self.create_subscription(_TYPES[msgtype], topic, self._callback(topic), qos, raw=True,
-                                           callback_group=group)
-            self._resolved[topic] = sub.topic_name
-            topics[sub.topic_name] = msgtype
-        self.writer = EpisodeBagWriter(self.cfg.output_dir, topics, storage=self.cfg.storage,
-                                       prefix=self.cfg.prefix)
+        self.backend = resolve_backend(self.cfg.backend)
+        if self.backend == "ros2bag":
+            topics = [self.resolve_topic_name(topic) for topic in recorded_topics(mapping)]
+            use_sim_time = bool(self.get_parameter("use_sim_time").value)
+            self.writer: EpisodeBagWriter | Ros2BagEpisodes = Ros2BagEpisodes(
+                self.cfg.output_dir, topics, storage=self.cfg.storage, prefix=self.cfg.prefix,
+                use_sim_time=use_sim_time)
+        else:
+            self.writer = EpisodeBagWriter(self.cfg.output_dir, self._subscribe(mapping),
+                                           storage=self.cfg.storage, prefix=self.cfg.prefix)
         self._started_ns = 0
         self._last_error = ""
         self._status_pub = self.create_publisher(String, "record/status", STATUS_QOS)
@@ -71,10 +75,23 @@ class BagRecorderNode(Node):
         self.create_timer(min(self.cfg.status_period_s, 0.1), self._tick, callback_group=services)
         self._next_status_ns = 0
         self.add_on_set_parameters_callback(self._on_parameters)
-        self.get_logger().info(f"recording {sorted(topics)} into {self.writer.output_dir}")
+        self.get_logger().info(f"recording {sorted(self.writer.topics)} into {self.writer.output_dir} "
+                               f"with {self.backend}")
         if self.cfg.autostart:
             self._start()
         self._publish_status()
+
+    def _subscribe(self, mapping: TopicMapping) -> dict[str, str]:
+        """Subscribe the recorded topics as serialized messages; ``{resolved topic: message type}``."""
+        group = MutuallyExclusiveCallbackGroup()
+        topics: dict[str, str] = {}
+        for topic, msgtype in recorded_topics(mapping).items():
+            qos = COMMAND_QOS if topic == mapping.action.topic else SENSOR_QOS
+            sub = self.create_subscription(_TYPES[msgtype], topic, self._callback(topic), qos, raw=True,
+                                           callback_group=group)
+            self._resolved[topic] = sub.topic_name
+            topics[sub.topic_name] = msgtype
+        return topics
 
     def _callback(self, topic: str) -> Any:
         def on_message(data: bytes) -> None:

@@ -1,0 +1,180 @@
+"""One bag per episode written by a ROS install's own ``ros2 bag record``; ROS-agnostic.
+
+Each episode runs ``ros2 bag record -s <storage> -o <output_dir>/.partial/<name> [--use-sim-time]
+<topics>`` as a child process; stopping sends it SIGINT (as Ctrl-C does), waits for rosbag2 to close
+the bag, writes the task into the bag's ``custom_data`` (``metadata.yaml``, where rosbags and the
+converter read it; ``ros2 bag record --custom-data`` does not exist on Humble, so one way serves every
+distro) and moves the bag into ``output_dir``. Discarding stops the process and deletes the bag. The
+layout and names are those of :class:`vla_ros.record.bag.EpisodeBagWriter`, so the two are
+interchangeable behind the ``bag_recorder`` node.
+
+CLI: rosbag2's ``ros2bag/verb/record.py``; ``--topics`` replaced the positional topic list in Jazzy
+(ros2/rosbag2#1632), so Humble and Iron get positional topics.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+
+from vla_ros.convert.mapping import TASK_METADATA_KEY
+from vla_ros.record.bag import PARTIAL_DIR, new_episode_name
+from vla_ros.record.errors import RecorderError
+
+__all__ = ["Ros2BagEpisodes", "record_command", "resolve_backend"]
+
+_POSITIONAL_TOPICS = ("humble", "iron")
+_STOP_TIMEOUT_S = 30.0
+
+
+def resolve_backend(backend: str) -> str:
+    """``ros2bag`` or ``rosbags`` for a ``backend`` parameter (``auto``: ros2bag when ``ros2`` is on PATH)."""
+    if backend == "auto":
+        return "ros2bag" if shutil.which("ros2") else "rosbags"
+    return backend
+
+
+def record_command(path: Path, topics: Sequence[str], *, storage: str = "mcap", use_sim_time: bool = False,
+                   distro: str | None = None, ros2: str = "ros2") -> list[str]:
+    """The ``ros2 bag record`` command line that records ``topics`` into the new bag ``path``.
+
+    Args:
+        path: bag directory to create (must not exist yet).
+        topics: fully qualified topic names.
+        storage: rosbag2 storage plugin (``mcap`` or ``sqlite3``).
+        use_sim_time: stamp messages on ``/clock`` (the simulated graph).
+        distro: ROS distro (default ``$ROS_DISTRO``); picks positional topics or ``--topics``.
+        ros2: the ``ros2`` executable.
+    """
+    distro = (distro if distro is not None else os.environ.get("ROS_DISTRO", "")).lower()
+    command = [ros2, "bag", "record", "-s", storage, "-o", str(path)]
+    if use_sim_time:
+        command.append("--use-sim-time")
+    command += list(topics) if distro in _POSITIONAL_TOPICS else ["--topics", *topics]
+    return command
+
+
+class Ros2BagEpisodes:
+    """Episodes recorded by ``ros2 bag record`` child processes; not thread-safe (one node's services).
+
+    Args:
+        output_dir: where finished bags go (created if needed).
+        topics: fully qualified topics to record (rosbag2 adapts to each publisher's QoS).
+        storage: ``mcap`` or ``sqlite3``.
+        prefix: bag names are ``<prefix>_<YYYYmmdd_HHMMSS>_<n>``.
+        use_sim_time: record with ``--use-sim-time``.
+        ros2: the ``ros2`` executable (found on PATH by default).
+    """
+
+    def __init__(self, output_dir: str | Path, topics: Sequence[str], *, storage: str = "mcap",
+                 prefix: str = "episode", use_sim_time: bool = False, ros2: str = "ros2") -> None:
+        self.output_dir = Path(output_dir).expanduser()
+        self.topics = list(topics)
+        self.storage = storage
+        self.prefix = prefix
+        self.use_sim_time = use_sim_time
+        self.ros2 = ros2
+        self.counts: dict[str, int] = {}
+        self.saved: list[Path] = []
+        self._process: subprocess.Popen[bytes] | None = None
+        self._name = ""
+        self._custom: dict[str, str] = {}
+
+    @property
+    def recording(self) -> bool:
+        """Whether an episode is being recorded."""
+        return self._process is not None
+
+    @property
+    def name(self) -> str:
+        """Name of the bag being recorded ("" when idle)."""
+        return self._name
+
+    def start(self, task: str, custom_data: Mapping[str, str] | None = None) -> Path:
+        """Start ``ros2 bag record`` for a new episode; returns the path the bag will have once stopped.
+
+        Raises:
+            RecorderError: already recording, no task, or ``ros2`` cannot be started.
+        """
+        if not task.strip():
+            raise RecorderError("no task: set the 'task' parameter before starting an episode")
+        if self._process is not None:
+            raise RecorderError(f"already recording {self._name}")
+        name = new_episode_name(self.output_dir, self.prefix)
+        partial = self.output_dir / PARTIAL_DIR / name
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        command = record_command(partial, self.topics, storage=self.storage, use_sim_time=self.use_sim_time,
+                                 ros2=self.ros2)
+        try:
+            self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as err:
+            raise RecorderError(f"cannot run {' '.join(command[:3])}: {err}") from err
+        self._name = name
+        self._custom = {**(custom_data or {}), TASK_METADATA_KEY: task}
+        return self.output_dir / name
+
+    def write(self, topic: str, time_ns: int, data: bytes | memoryview) -> bool:
+        """Messages go to ``ros2 bag record`` directly: always False."""
+        return False
+
+    def stop(self) -> Path:
+        """Stop the recorder, store the task in the bag and move it into ``output_dir``; returns its path.
+
+        Raises:
+            RecorderError: not recording, ``ros2 bag record`` failed or left no bag (the episode stays
+                in ``.partial``).
+        """
+        name, custom, code = self._end()
+        partial, final = self.output_dir / PARTIAL_DIR / name, self.output_dir / name
+        metadata = partial / "metadata.yaml"
+        if not metadata.is_file():
+            raise RecorderError(f"ros2 bag record (exit status {code}) left no bag in {partial}")
+        try:
+            _add_custom_data(metadata, custom)
+            partial.rename(final)
+        except (OSError, yaml.YAMLError, KeyError) as err:
+            raise RecorderError(f"cannot save bag {final}: {err} (left in {partial})") from err
+        self.saved.append(final)
+        return final
+
+    def discard(self) -> Path:
+        """Stop the recorder and delete the bag; returns the path it would have had.
+
+        Raises:
+            RecorderError: not recording.
+        """
+        name, _, _ = self._end()
+        shutil.rmtree(self.output_dir / PARTIAL_DIR / name, ignore_errors=True)
+        return self.output_dir / name
+
+    def _end(self) -> tuple[str, dict[str, str], int]:
+        if self._process is None:
+            raise RecorderError("not recording")
+        process, name, custom = self._process, self._name, self._custom
+        self._process, self._name, self._custom = None, "", {}
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = process.wait()
+        return name, custom, code
+
+    def total_messages(self) -> int:
+        """Messages are counted by rosbag2 (``ros2 bag info``), not here: always 0."""
+        return 0
+
+
+def _add_custom_data(metadata_file: Path, custom: Mapping[str, str]) -> None:
+    """Merge ``custom`` into ``rosbag2_bagfile_information.custom_data`` of a bag's metadata.yaml."""
+    metadata = yaml.safe_load(metadata_file.read_text())
+    info = metadata["rosbag2_bagfile_information"]
+    info["custom_data"] = {**(info.get("custom_data") or {}), **custom}
+    metadata_file.write_text(yaml.safe_dump(metadata, sort_keys=False))
