@@ -18,7 +18,7 @@ from vla_ros.errors import ConfigError
 from vla_ros.robot.joints import JOINT_NAMES
 from vla_ros.robot.units import Units
 
-__all__ = ["CONTRACT_FILE", "DeploymentContract", "start_state_stats"]
+__all__ = ["CONTRACT_FILE", "DeploymentContract", "episode_first_states", "start_state_stats"]
 
 CONTRACT_FILE = "vla_ros_contract.json"
 
@@ -108,3 +108,37 @@ def start_state_stats(first_states: np.ndarray) -> tuple[list[float], list[float
     if arr.ndim != 2 or arr.shape[0] == 0 or not np.all(np.isfinite(arr)):
         raise ValueError(f"need finite (episodes, joints) start states, got shape {arr.shape}")
     return arr.mean(axis=0).tolist(), arr.std(axis=0).tolist()
+
+
+def episode_first_states(root: str | Path) -> np.ndarray:
+    """The first ``observation.state`` of each episode of a local LeRobot (v3.0) dataset.
+
+    Reads the metadata with lerobot's ``LeRobotDatasetMetadata`` and only the ``episode_index``,
+    ``frame_index`` and ``observation.state`` columns with lerobot's ``load_nested_dataset`` (no video
+    decoding, nothing downloaded).
+
+    Args:
+        root: the dataset directory (holding ``meta/info.json``).
+
+    Returns:
+        ``(num_episodes, state_dim)`` float64 in episode order, in the dataset's units and column order.
+
+    Raises:
+        ConfigError: not a readable dataset, no ``observation.state``, or an episode without its frame 0.
+    """
+    from lerobot.datasets.lerobot_dataset import LeRobotDatasetMetadata
+    from lerobot.datasets.utils import load_nested_dataset
+
+    root = Path(root)
+    try:
+        meta = LeRobotDatasetMetadata(f"local/{root.name}", root=root)
+        frames = load_nested_dataset(root / "data").select_columns(
+            ["episode_index", "frame_index", "observation.state"]).with_format("numpy")[:]
+    except (OSError, KeyError, ValueError) as err:
+        raise ConfigError(f"cannot read start states of dataset {root}: {err}") from err
+    first = frames["frame_index"] == 0
+    episodes = frames["episode_index"][first]
+    missing = sorted(set(range(meta.total_episodes)) - set(episodes.tolist()))
+    if missing or not episodes.size:
+        raise ConfigError(f"dataset {root}: no frame 0 for episodes {missing or 'all'}")
+    return np.asarray(frames["observation.state"][first], dtype=np.float64)[np.argsort(episodes)]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
-from vla_ros.training.budget import first_states, plan_budget, summarize_datasets
+from vla_ros.contract import episode_first_states
+from vla_ros.training.budget import plan_budget, summarize_datasets
 from vla_ros.training.data import load_metadata
 
 
@@ -46,6 +47,6 @@ def test_summary_matches_the_data(so101_dataset: Path, so101_dataset_b: Path) ->
         starts += [hf[i]["observation.state"] for i in range(len(hf)) if hf[i]["frame_index"] == 0]
     assert np.allclose(summary.start_state_mean, np.mean(starts, axis=0), atol=1e-4)
     assert np.allclose(summary.start_state_std, np.std(starts, axis=0), atol=1e-4)
-    assert first_states(so101_dataset).shape == (6, 6)
+    assert episode_first_states(so101_dataset).shape == (6, 6)
     text = summary.describe()
     assert "pick up the cube" in text and "gripper.pos" in text

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from vla_ros.contract import CONTRACT_FILE, DeploymentContract, start_state_stats
+from vla_ros.contract import CONTRACT_FILE, DeploymentContract, episode_first_states, start_state_stats
+from vla_ros.errors import ConfigError
 from vla_ros.robot.joints import GRIPPER_JOINT, JOINT_NAMES, LEROBOT_FEATURE_NAMES
 from vla_ros.robot.units import UnitConverter, Units
 from vla_ros.safety.errors import StartStateSourceError
@@ -124,10 +125,9 @@ def _state_columns(names: object) -> list[int] | None:
 
 
 def episode_start_states(root: str | Path) -> np.ndarray:
-    """The first ``observation.state`` of each episode of a local LeRobot (v3.0) dataset.
+    """The first ``observation.state`` of each episode of a local LeRobot (v3.0) dataset, per joint.
 
-    Reads the metadata with lerobot's ``LeRobotDatasetMetadata`` and the frames with lerobot's
-    ``load_nested_dataset`` (no video decoding, nothing downloaded). Columns are reordered to
+    The states come from :func:`vla_ros.contract.episode_first_states`; columns are reordered to
     :data:`JOINT_NAMES` when the feature names are ``<joint>.pos`` or the joint names; other names
     (e.g. ``j0..j5``) are taken to be in that order already.
 
@@ -142,25 +142,16 @@ def episode_start_states(root: str | Path) -> np.ndarray:
             episode without its frame 0.
     """
     from lerobot.datasets.lerobot_dataset import LeRobotDatasetMetadata
-    from lerobot.datasets.utils import load_nested_dataset
 
     root = Path(root)
     try:
-        meta = LeRobotDatasetMetadata(f"local/{root.name}", root=root)
-        feature = meta.features["observation.state"]
-        frames = load_nested_dataset(root / "data").select_columns(
-            ["episode_index", "frame_index", "observation.state"]).with_format("numpy")[:]
-    except (OSError, KeyError, ValueError) as err:
-        raise StartStateSourceError(f"cannot read start states of dataset {root}: {err}") from err
+        states = episode_first_states(root)
+        feature = LeRobotDatasetMetadata(f"local/{root.name}", root=root).features["observation.state"]
+    except ConfigError as err:
+        raise StartStateSourceError(str(err)) from err
     if tuple(feature["shape"]) != (len(JOINT_NAMES),):
         raise StartStateSourceError(f"dataset {root}: observation.state has shape {feature['shape']}, "
                                     f"expected ({len(JOINT_NAMES)},)")
-    first = frames["frame_index"] == 0
-    episodes = frames["episode_index"][first]
-    missing = sorted(set(range(meta.total_episodes)) - set(episodes.tolist()))
-    if missing or not episodes.size:
-        raise StartStateSourceError(f"dataset {root}: no frame 0 for episodes {missing or 'all'}")
-    states = np.asarray(frames["observation.state"][first], dtype=np.float64)[np.argsort(episodes)]
     columns = _state_columns(feature.get("names"))
     return states[:, columns] if columns is not None else states
 

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from lerobot.datasets.lerobot_dataset import LeRobotDatasetMetadata
 from lerobot.utils.constants import OBS_STATE
 
-from vla_ros.contract import start_state_stats
+from vla_ros.contract import episode_first_states, start_state_stats
 
-__all__ = ["DatasetSummary", "TrainingBudget", "first_states", "plan_budget", "summarize_datasets"]
+__all__ = ["DatasetSummary", "TrainingBudget", "plan_budget", "summarize_datasets"]
 
 
 @dataclass(frozen=True)
@@ -128,25 +127,12 @@ class DatasetSummary:
         ])
 
 
-def first_states(root: str | Path) -> np.ndarray:
-    """``observation.state`` of every episode's first frame, ``(episodes, state_dim)`` float64.
-
-    Reads only the ``frame_index``/``episode_index``/``observation.state`` columns of the dataset's
-    parquet files (``data/chunk-*/file-*.parquet``, LeRobot v3.0).
-    """
-    files = sorted((Path(root) / "data").glob("*/*.parquet"))
-    frames = pd.concat([pd.read_parquet(f, columns=["episode_index", "frame_index", OBS_STATE])
-                        for f in files])
-    first = frames[frames["frame_index"] == 0].sort_values("episode_index")
-    return np.stack([np.asarray(s, dtype=np.float64) for s in first[OBS_STATE]])
-
-
 def summarize_datasets(
     roots: Sequence[str | Path], metas: Sequence[LeRobotDatasetMetadata]
 ) -> DatasetSummary:
     """Tasks, cameras, sizes and start-state statistics of datasets opened by ``load_metadata``."""
     tasks = sorted({str(t) for m in metas for t in m.tasks.index})
-    starts = np.concatenate([first_states(r) for r in roots])
+    starts = np.concatenate([episode_first_states(r) for r in roots])
     mean, std = start_state_stats(starts)
     return DatasetSummary(
         roots=[str(Path(r).resolve()) for r in roots],
