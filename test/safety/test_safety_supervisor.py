@@ -216,6 +216,28 @@ def test_silent_command_stream_holds_the_last_output(rig):
         np.testing.assert_array_equal(r.tick(), held)
 
 
+def test_an_arm_moved_away_while_holding_is_held_where_it_is(rig):
+    r = rig(far_jump_rad=0.5)
+    r.tick()
+    r.tick(40, command=np.full(6, 0.3))
+    r.tick(40)  # command stream silent: holding at 0.3
+    assert r.sup.state is SafetyState.HOLDING
+    r.follow = False
+    r.arm = np.full(6, 0.3)
+    r.arm[1] = 0.3 - 0.7  # within 1.5 x far_jump: a blocked joint, still held
+    np.testing.assert_allclose(r.tick(5), 0.3)
+    r.arm[1] = 0.3 - 0.8  # moved by hand (or the simulator reset): not pulled back
+    out = r.tick()
+    np.testing.assert_allclose(out, r.arm)
+    status = r.sup.status()
+    assert status.state is SafetyState.HOLDING and "shoulder_lift by 0.80 rad" in status.reason
+    r.follow = True
+    since = len(r.outputs) - 1
+    r.tick(30, command=np.full(6, 0.3))  # the policy's next command is ramped from there
+    assert np.all(r.speeds(since) <= VMAX * (1 + 1e-9))
+    assert np.ptp(np.stack([o[1] for o in r.outputs[since:]])[:, 1]) > 0.3
+
+
 def test_estop_latches_blocks_and_releases_from_the_current_state(rig):
     r = rig(follow=False, arm=np.full(6, 0.1))
     r.tick()

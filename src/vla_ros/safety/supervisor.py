@@ -7,7 +7,9 @@ States (the ``STATE_*`` constants of ``vla_ros/msg/SafetyStatus``):
   measured state), optional acceleration limit, per-step velocity limit at the actual step ``dt``.
 * ``HOLDING``: the last output is published again unchanged (startup, command stream silent, a
   rejected command, after a reset or an e-stop release). The next valid policy command resumes
-  ``PASSING``, ramped from the last output.
+  ``PASSING``, ramped from the last output. If the arm is found far from the held pose (moved by
+  hand while limp, a simulator reset), the hold restarts where the arm is instead of pulling it back
+  at the servos' full speed (see :data:`MOVED_AWAY_FACTOR`).
 * ``RESETTING``: a minimum-jerk move to the home pose (:mod:`vla_ros.safety.trajectory`), limited like
   policy commands; policy commands are ignored. Ends in ``HOLDING`` when the state is within
   tolerance of home, or when it is not after the planned time plus ``reset_timeout_s``.
@@ -41,7 +43,9 @@ from vla_ros.safety import rules
 from vla_ros.safety.start_state import StartStateDistribution, StartStateReport, check_start_state
 from vla_ros.safety.trajectory import MinimumJerkTrajectory, plan_minimum_jerk
 
-__all__ = ["Output", "SafetyConfig", "SafetyState", "SafetySupervisor", "SupervisorStatus"]
+__all__ = [
+    "MOVED_AWAY_FACTOR", "Output", "SafetyConfig", "SafetyState", "SafetySupervisor", "SupervisorStatus",
+]
 
 DEFAULT_MAX_VELOCITY_RAD_S = [1.5, 1.5, 1.5, 1.5, 1.5, 3.0]
 """Default speed limits. The URDF allows 10 rad/s and an STS3215 at 12 V does about 4.7 rad/s unloaded
@@ -49,6 +53,13 @@ DEFAULT_MAX_VELOCITY_RAD_S = [1.5, 1.5, 1.5, 1.5, 1.5, 3.0]
 SO-101 demonstrations, and a third of the servo's, so it stops a runaway policy while letting every
 demonstrated motion through. The gripper gets 3 rad/s so a grasp still closes in about 0.6 s over its
 full travel (-10°..100°)."""
+
+
+MOVED_AWAY_FACTOR = 1.5
+"""While holding, an arm more than ``MOVED_AWAY_FACTOR * far_jump_rad`` from the held pose on some joint
+was moved from outside: outputs lead the state by at most ``far_jump_rad`` when they are computed, and
+servos only close that gap. The 1.5 keeps a held grasp (a gripper stopped by the object, up to
+``far_jump_rad`` short of its goal) from being mistaken for one."""
 
 
 class SafetyState(IntEnum):
@@ -350,6 +361,8 @@ class SafetySupervisor:
             self._restart_from(self._measured)
             self._set(SafetyState.HOLDING, "waiting for policy commands")
         assert self._output is not None and self._target is not None
+        if self._state is SafetyState.HOLDING:
+            self._hold_where_moved()
         if self._state in (SafetyState.PASSING, SafetyState.RESETTING):
             goal = self._target if self._reset is None else self._reset.trajectory.position(
                 now - self._reset.start_s)
@@ -421,6 +434,16 @@ class SafetySupervisor:
             off = ", ".join(f"{n} off by {e:.3f} rad" for n, e in zip(JOINT_NAMES, error)
                             if e > self.config.home_tolerance_rad)
             self._hold(f"home not reached after {elapsed:.1f} s: {off}")
+
+    def _hold_where_moved(self) -> None:
+        assert self._output is not None and self._measured is not None
+        off = np.abs(self._output - self._measured)
+        moved = off > MOVED_AWAY_FACTOR * self.config.far_jump_rad
+        if np.any(moved):
+            joints = ", ".join(f"{n} by {d:.2f} rad" for n, d, m in zip(JOINT_NAMES, off, moved) if m)
+            self._restart_from(self._measured)
+            self._set(SafetyState.HOLDING, f"the arm was moved away from the held pose ({joints}); "
+                                           "holding where it is")
 
     def _hold(self, reason: str, state: SafetyState = SafetyState.HOLDING) -> None:
         if self._output is not None:
