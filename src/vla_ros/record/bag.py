@@ -28,7 +28,7 @@ from vla_ros.config import check_range, param
 from vla_ros.convert.mapping import JOINT_MSGTYPE, TASK_METADATA_KEY, TopicMapping, camera_msgtype
 from vla_ros.record.errors import RecorderError
 
-__all__ = ["EpisodeBagWriter", "RecorderConfig", "new_episode_name", "recorded_topics", "typestore_for"]
+__all__ = ["EpisodeBagWriter", "RecorderConfig", "new_partial_bag", "recorded_topics", "typestore_for"]
 
 _STORES = {"humble": Stores.ROS2_HUMBLE, "iron": Stores.ROS2_IRON, "jazzy": Stores.ROS2_JAZZY,
            "kilted": Stores.ROS2_KILTED}
@@ -88,17 +88,30 @@ def recorded_topics(mapping: TopicMapping) -> dict[str, str]:
     return topics
 
 
-def new_episode_name(output_dir: Path, prefix: str) -> str:
-    """A bag name ``<prefix>_<YYYYmmdd_HHMMSS>_<n>`` free both in ``output_dir`` and in its ``.partial``.
+def new_partial_bag(output_dir: Path, prefix: str, task: str, recording: str) -> Path:
+    """Where a new episode's bag is written until it is saved: ``<output_dir>/.partial/<name>``, with
+    ``<name> = <prefix>_<YYYYmmdd_HHMMSS>_<n>`` free both there and in ``output_dir`` (the parent is
+    created; the bag directory itself is not).
+
+    Args:
+        output_dir: where finished bags go.
+        prefix: bag name prefix.
+        task: the episode's task (language instruction); required.
+        recording: name of the episode being recorded, "" when idle.
 
     Raises:
-        RecorderError: a thousand episodes started within the same second.
+        RecorderError: no task, already recording, or a thousand episodes started within one second.
     """
+    if not task.strip():
+        raise RecorderError("no task: set the 'task' parameter before starting an episode")
+    if recording:
+        raise RecorderError(f"already recording {recording}")
     stamp = datetime.datetime.now().strftime("%Y%m%d_%H%M%S")
     for n in range(1000):
         name = f"{prefix}_{stamp}_{n:03d}"
         if not (output_dir / name).exists() and not (output_dir / PARTIAL_DIR / name).exists():
-            return name
+            (output_dir / PARTIAL_DIR).mkdir(parents=True, exist_ok=True)
+            return output_dir / PARTIAL_DIR / name
     raise RecorderError(f"no free bag name for {stamp} in {output_dir}")
 
 
@@ -145,14 +158,9 @@ class EpisodeBagWriter:
         Raises:
             RecorderError: already recording, no task, or the bag cannot be created.
         """
-        if not task.strip():
-            raise RecorderError("no task: set the 'task' parameter before starting an episode")
         with self._lock:
-            if self._writer is not None:
-                raise RecorderError(f"already recording {self._name}")
-            name = new_episode_name(self.output_dir, self.prefix)
-            path = self.output_dir / PARTIAL_DIR / name
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path = new_partial_bag(self.output_dir, self.prefix, task, self._name)
+            name = path.name
             writer = Writer(path, version=Writer.VERSION_LATEST, storage_plugin=_STORAGE[self.storage])
             try:
                 for key, value in {**(custom_data or {}), TASK_METADATA_KEY: task}.items():

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from vla_ros.convert.mapping import TASK_METADATA_KEY
-from vla_ros.record.bag import PARTIAL_DIR, new_episode_name
+from vla_ros.record.bag import PARTIAL_DIR, new_partial_bag
 from vla_ros.record.errors import RecorderError
 
 __all__ = ["Ros2BagEpisodes", "record_command", "resolve_backend"]
@@ -102,22 +102,16 @@ class Ros2BagEpisodes:
         Raises:
             RecorderError: already recording, no task, or ``ros2`` cannot be started.
         """
-        if not task.strip():
-            raise RecorderError("no task: set the 'task' parameter before starting an episode")
-        if self._process is not None:
-            raise RecorderError(f"already recording {self._name}")
-        name = new_episode_name(self.output_dir, self.prefix)
-        partial = self.output_dir / PARTIAL_DIR / name
-        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial = new_partial_bag(self.output_dir, self.prefix, task, self._name)
         command = record_command(partial, self.topics, storage=self.storage, use_sim_time=self.use_sim_time,
                                  ros2=self.ros2)
         try:
             self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError as err:
             raise RecorderError(f"cannot run {' '.join(command[:3])}: {err}") from err
-        self._name = name
+        self._name = partial.name
         self._custom = {**(custom_data or {}), TASK_METADATA_KEY: task}
-        return self.output_dir / name
+        return self.output_dir / partial.name
 
     def write(self, topic: str, time_ns: int, data: bytes | memoryview) -> bool:
         """Messages go to ``ros2 bag record`` directly: always False."""
