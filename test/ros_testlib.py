@@ -58,18 +58,22 @@ class NodeProcess:
 
 
 class Probe:
-    """A test node in a private rclpy context, spun in a background thread."""
+    """A test node in a private rclpy context, spun in a background thread (with the nodes under test
+    given to :meth:`add`, on ``threads`` executor threads)."""
 
-    def __init__(self, name: str, namespace: str) -> None:
+    def __init__(self, name: str, namespace: str, threads: int = 1) -> None:
         import rclpy
-        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 
         self.rclpy = rclpy
+        self.namespace = namespace
         self.ctx = rclpy.Context()
         rclpy.init(context=self.ctx)
         self.node = rclpy.create_node(name, namespace=namespace, context=self.ctx)
-        self.executor = SingleThreadedExecutor(context=self.ctx)
+        self.executor = (MultiThreadedExecutor(num_threads=threads, context=self.ctx) if threads > 1
+                         else SingleThreadedExecutor(context=self.ctx))
         self.executor.add_node(self.node)
+        self.nodes: list[Any] = []
         self.lock = threading.Lock()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
@@ -80,6 +84,17 @@ class Probe:
                 self.executor.spin_once(timeout_sec=0.05)
             except Exception:  # context shut down under us
                 return
+
+    def add(self, factory: Callable[..., Any], **params: Any) -> Any:
+        """Build a node under test with ``factory(namespace=..., context=..., parameter_overrides=...)``
+        and spin it here; :meth:`close` closes (``close()`` if it has one) and destroys it."""
+        from rclpy.parameter import Parameter
+
+        node = factory(namespace=self.namespace, context=self.ctx,
+                       parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
+        self.executor.add_node(node)
+        self.nodes.append(node)
+        return node
 
     def record(self, msg_type: Any, topic: str, qos: Any, keep: int = 50) -> list[Any]:
         """Subscribe and keep the last ``keep`` messages in the returned list."""
@@ -115,7 +130,12 @@ class Probe:
         return future.result()
 
     def close(self) -> None:
+        for node in reversed(self.nodes):
+            close = getattr(node, "close", None)
+            if close is not None:
+                close()
         self.executor.shutdown()
-        self.node.destroy_node()
+        for node in [*self.nodes, self.node]:
+            node.destroy_node()
         self.rclpy.try_shutdown(context=self.ctx)
         self._thread.join(5)

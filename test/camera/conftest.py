@@ -1,17 +1,15 @@
-"""Fixtures of the camera tests: generated lossless videos and an in-process ROS bench."""
+"""Fixtures of the camera tests: generated lossless videos and an in-process ROS probe."""
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 import pytest
+from ros_testlib import Probe
 
 
 def write_video(path: Path, width: int, height: int, count: int, fps: float = 30.0) -> list[np.ndarray]:
@@ -50,75 +48,9 @@ def video(tmp_path: Path) -> tuple[Path, list[np.ndarray]]:
     return path, write_video(path, 320, 240, 20)
 
 
-class RosBench:
-    """A private rclpy context spinning nodes in a background thread, in a unique namespace."""
-
-    def __init__(self) -> None:
-        import rclpy
-        from rclpy.executors import MultiThreadedExecutor
-
-        self.rclpy = rclpy
-        self.ctx = rclpy.Context()
-        rclpy.init(context=self.ctx)
-        self.namespace = f"/camtest_{uuid.uuid4().hex[:8]}"
-        self.executor = MultiThreadedExecutor(num_threads=2, context=self.ctx)
-        self.node = rclpy.create_node("camera_probe", namespace=self.namespace, context=self.ctx)
-        self.executor.add_node(self.node)
-        self.nodes: list[Any] = [self.node]
-        self.lock = threading.Lock()
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
-
-    def _spin(self) -> None:
-        while self.ctx.ok():
-            try:
-                self.executor.spin_once(timeout_sec=0.05)
-            except Exception:  # context shut down under us
-                return
-
-    def add(self, factory: Callable[..., Any], **params: Any) -> Any:
-        """Build a node with ``factory(namespace=..., context=..., parameter_overrides=...)`` and spin it."""
-        from rclpy.parameter import Parameter
-
-        node = factory(namespace=self.namespace, context=self.ctx,
-                       parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
-        self.executor.add_node(node)
-        self.nodes.append(node)
-        return node
-
-    def record(self, msg_type: Any, topic: str, qos: Any) -> list[Any]:
-        box: list[Any] = []
-
-        def on_msg(msg: Any) -> None:
-            with self.lock:
-                box.append(msg)
-
-        self.node.create_subscription(msg_type, topic, on_msg, qos)
-        return box
-
-    def wait_for(self, predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
-        end = time.monotonic() + timeout_s
-        while time.monotonic() < end:
-            with self.lock:
-                if predicate():
-                    return
-            time.sleep(0.02)
-        raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-    def close(self) -> None:
-        for node in reversed(self.nodes):
-            close = getattr(node, "close", None)
-            if close is not None:
-                close()
-        self.executor.shutdown()
-        for node in self.nodes:
-            node.destroy_node()
-        self.rclpy.try_shutdown(context=self.ctx)
-        self._thread.join(5)
-
-
 @pytest.fixture
-def ros() -> Iterator[RosBench]:
-    bench = RosBench()
+def ros() -> Iterator[Probe]:
+    """A probe in a unique namespace that also spins the camera nodes under test (``ros.add``)."""
+    bench = Probe("camera_probe", f"/camtest_{uuid.uuid4().hex[:8]}", threads=2)
     yield bench
     bench.close()

@@ -24,8 +24,8 @@ def _stamp_ns(msg) -> int:
 
 def test_published_frames_are_the_video_files_pixels(ros, video, index_of):
     path, frames = video
-    images = ros.record(Image, "cameras/table/image_raw", SENSOR_QOS)
-    infos = ros.record(CameraInfo, "cameras/table/camera_info", SENSOR_QOS)
+    images = ros.record(Image, "cameras/table/image_raw", SENSOR_QOS, keep=1000)
+    infos = ros.record(CameraInfo, "cameras/table/camera_info", SENSOR_QOS, keep=1000)
     ros.add(CameraPublisherNode, name="table", device=str(path), width=320, height=240, fps=30.0,
             fovx_deg=90.0)
     ros.wait_for(lambda: len(images) >= 45 and len(infos) >= 45, 60, "45 images and camera_infos")
