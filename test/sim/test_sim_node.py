@@ -103,8 +103,11 @@ def test_both_camera_streams_carry_real_images_with_camera_info(graph):
         assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 50 and rgb.std() > 10, f"{camera} looks blank"
         stamps = [m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 for m in msgs]
         assert np.all(np.diff(stamps) > 0)
+        # Each image has a camera_info with its stamp (the newest image's info may still be in flight,
+        # and best-effort transport may drop one: some of the images held must match).
         info_stamps = {(i.header.stamp.sec, i.header.stamp.nanosec) for i in infos}
-        assert (msg.header.stamp.sec, msg.header.stamp.nanosec) in info_stamps or len(infos) < 5
+        matched = [m for m in msgs if (m.header.stamp.sec, m.header.stamp.nanosec) in info_stamps]
+        assert matched, f"no {camera} image has a camera_info of its stamp: {stamps} vs {sorted(info_stamps)}"
         info = infos[-1]
         assert (info.width, info.height, info.distortion_model) == (320, 240, "plumb_bob")
         assert info.k[0] > 0 and info.k[2] == pytest.approx(159.5) and info.k[5] == pytest.approx(119.5)
