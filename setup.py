@@ -68,7 +68,7 @@ setup(
         ],
         "sim": ["mujoco>=3.1"],
         "train": ["accelerate", "tensorboard"],
-        "dev": ["pytest", "pytest-timeout", "ruff", "catkin-pkg"],
+        "dev": ["pytest", "pytest-timeout", "pytest-rerunfailures", "ruff", "catkin-pkg"],
     },
     entry_points={"console_scripts": console_scripts()},
 )
