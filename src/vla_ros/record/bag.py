@@ -12,11 +12,12 @@ The task string goes into the bag's ``custom_data`` under
 
 from __future__ import annotations
 
+import abc
 import datetime
 import os
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from vla_ros.config import check_range, param
 from vla_ros.convert.mapping import JOINT_MSGTYPE, TASK_METADATA_KEY, TopicMapping, camera_msgtype
 from vla_ros.record.errors import RecorderError
 
-__all__ = ["EpisodeBagWriter", "RecorderConfig", "new_partial_bag", "recorded_topics", "typestore_for"]
+__all__ = ["EpisodeBagWriter", "EpisodeRecorder", "RecorderConfig", "recorded_topics", "typestore_for"]
 
 _STORES = {"humble": Stores.ROS2_HUMBLE, "iron": Stores.ROS2_IRON, "jazzy": Stores.ROS2_JAZZY,
            "kilted": Stores.ROS2_KILTED}
@@ -88,34 +89,109 @@ def recorded_topics(mapping: TopicMapping) -> dict[str, str]:
     return topics
 
 
-def new_partial_bag(output_dir: Path, prefix: str, task: str, recording: str) -> Path:
-    """Where a new episode's bag is written until it is saved: ``<output_dir>/.partial/<name>``, with
-    ``<name> = <prefix>_<YYYYmmdd_HHMMSS>_<n>`` free both there and in ``output_dir`` (the parent is
-    created; the bag directory itself is not).
+class EpisodeRecorder(abc.ABC):
+    """One bag per episode: what the two backends (:class:`EpisodeBagWriter`, rosbags in this process;
+    :class:`vla_ros.record.ros2bag.Ros2BagEpisodes`, ``ros2 bag record``) share.
 
-    Args:
+    A bag is written to ``<output_dir>/.partial/<name>/`` and moved to ``<output_dir>/<name>/`` when
+    saved, ``<name> = <prefix>_<YYYYmmdd_HHMMSS>_<n>``.
+
+    Attributes:
         output_dir: where finished bags go.
+        storage: ``mcap`` or ``sqlite3``.
         prefix: bag name prefix.
-        task: the episode's task (language instruction); required.
-        recording: name of the episode being recorded, "" when idle.
+        counts: ``{topic: messages}`` of the current or last episode (empty when the backend does not
+            count them).
+        saved: paths of the bags saved so far.
 
     Raises:
-        RecorderError: no task, already recording, or a thousand episodes started within one second.
+        RecorderError: unknown storage.
     """
-    if not task.strip():
-        raise RecorderError("no task: set the 'task' parameter before starting an episode")
-    if recording:
-        raise RecorderError(f"already recording {recording}")
-    stamp = datetime.datetime.now().strftime("%Y%m%d_%H%M%S")
-    for n in range(1000):
-        name = f"{prefix}_{stamp}_{n:03d}"
-        if not (output_dir / name).exists() and not (output_dir / PARTIAL_DIR / name).exists():
-            (output_dir / PARTIAL_DIR).mkdir(parents=True, exist_ok=True)
-            return output_dir / PARTIAL_DIR / name
-    raise RecorderError(f"no free bag name for {stamp} in {output_dir}")
+
+    def __init__(self, output_dir: str | Path, storage: str, prefix: str) -> None:
+        if storage not in _STORAGE:
+            raise RecorderError(f"unknown storage {storage!r}, expected one of {list(_STORAGE)}")
+        self.output_dir = Path(output_dir).expanduser()
+        self.storage = storage
+        self.prefix = prefix
+        self.counts: dict[str, int] = {}
+        self.saved: list[Path] = []
+        self._name = ""
+
+    @property
+    def recording(self) -> bool:
+        """Whether an episode is being recorded."""
+        return bool(self._name)
+
+    @property
+    def name(self) -> str:
+        """Name of the bag being recorded ("" when idle)."""
+        return self._name
+
+    @abc.abstractmethod
+    def start(self, task: str, custom_data: Mapping[str, str] | None = None) -> Path:
+        """Start an episode with ``task`` (and more ``custom_data``) in the bag's metadata; returns the
+        path the bag will have once saved."""
+
+    @abc.abstractmethod
+    def write(self, topic: str, time_ns: int, data: bytes | memoryview) -> bool:
+        """Append one serialized message; False when not recording here."""
+
+    @abc.abstractmethod
+    def stop(self) -> Path:
+        """Save the episode's bag into ``output_dir``; returns its path."""
+
+    @abc.abstractmethod
+    def discard(self) -> Path:
+        """Delete the episode's bag; returns the path it would have had."""
+
+    def total_messages(self) -> int:
+        """Messages counted in the current (or last) episode."""
+        return sum(self.counts.values())
+
+    def _save(self, name: str, finish: Callable[[Path], None],
+              errors: tuple[type[BaseException], ...] = ()) -> Path:
+        """Run ``finish(partial bag path)``, then move the bag into ``output_dir``; returns its path.
+
+        Raises:
+            RecorderError: ``finish`` raised one of ``errors`` or the move failed (the bag stays in
+                ``.partial``).
+        """
+        partial, final = self.output_dir / PARTIAL_DIR / name, self.output_dir / name
+        try:
+            finish(partial)
+            partial.rename(final)
+        except (OSError, *errors) as err:
+            raise RecorderError(f"cannot save bag {final}: {err} (left in {partial})") from err
+        self.saved.append(final)
+        return final
+
+    def _delete(self, name: str) -> Path:
+        """Delete an episode's partial bag; returns the path it would have had once saved."""
+        shutil.rmtree(self.output_dir / PARTIAL_DIR / name, ignore_errors=True)
+        return self.output_dir / name
+
+    def _new_partial(self, task: str) -> Path:
+        """The ``.partial`` path of a new episode's bag, under a name free in both directories (the
+        parent is created, the bag directory is not).
+
+        Raises:
+            RecorderError: no task, already recording, or a thousand episodes started in one second.
+        """
+        if not task.strip():
+            raise RecorderError("no task: set the 'task' parameter before starting an episode")
+        if self._name:
+            raise RecorderError(f"already recording {self._name}")
+        stamp = datetime.datetime.now().strftime("%Y%m%d_%H%M%S")
+        for n in range(1000):
+            name = f"{self.prefix}_{stamp}_{n:03d}"
+            if not (self.output_dir / name).exists() and not (self.output_dir / PARTIAL_DIR / name).exists():
+                (self.output_dir / PARTIAL_DIR).mkdir(parents=True, exist_ok=True)
+                return self.output_dir / PARTIAL_DIR / name
+        raise RecorderError(f"no free bag name for {stamp} in {self.output_dir}")
 
 
-class EpisodeBagWriter:
+class EpisodeBagWriter(EpisodeRecorder):
     """Writes serialized messages into one bag per episode; thread-safe.
 
     Args:
@@ -128,29 +204,12 @@ class EpisodeBagWriter:
 
     def __init__(self, output_dir: str | Path, topics: Mapping[str, str], *, storage: str = "mcap",
                  typestore: Typestore | None = None, prefix: str = "episode") -> None:
-        if storage not in _STORAGE:
-            raise RecorderError(f"unknown storage {storage!r}, expected one of {list(_STORAGE)}")
-        self.output_dir = Path(output_dir).expanduser()
+        super().__init__(output_dir, storage, prefix)
         self.topics = dict(topics)
-        self.storage = storage
         self.typestore = typestore or typestore_for()
-        self.prefix = prefix
         self._lock = threading.Lock()
         self._writer: Writer | None = None
         self._connections: dict[str, object] = {}
-        self._name = ""
-        self.counts: dict[str, int] = {}
-        self.saved: list[Path] = []
-
-    @property
-    def recording(self) -> bool:
-        """Whether an episode is being recorded."""
-        return self._writer is not None
-
-    @property
-    def name(self) -> str:
-        """Name of the bag being recorded ("" when idle)."""
-        return self._name
 
     def start(self, task: str, custom_data: Mapping[str, str] | None = None) -> Path:
         """Open a new bag; returns the path it will have once stopped.
@@ -159,7 +218,7 @@ class EpisodeBagWriter:
             RecorderError: already recording, no task, or the bag cannot be created.
         """
         with self._lock:
-            path = new_partial_bag(self.output_dir, self.prefix, task, self._name)
+            path = self._new_partial(task)
             name = path.name
             writer = Writer(path, version=Writer.VERSION_LATEST, storage_plugin=_STORAGE[self.storage])
             try:
@@ -194,14 +253,7 @@ class EpisodeBagWriter:
         """
         with self._lock:
             writer, name = self._take()
-            partial, final = self.output_dir / PARTIAL_DIR / name, self.output_dir / name
-            try:
-                writer.close()
-                partial.rename(final)
-            except (WriterError, OSError) as err:
-                raise RecorderError(f"cannot save bag {final}: {err} (left in {partial})") from err
-            self.saved.append(final)
-            return final
+            return self._save(name, lambda _: writer.close(), (WriterError,))
 
     def discard(self) -> Path:
         """Abort the bag and delete it; returns the path it would have had.
@@ -212,8 +264,7 @@ class EpisodeBagWriter:
         with self._lock:
             writer, name = self._take()
             writer.abort()
-            shutil.rmtree(self.output_dir / PARTIAL_DIR / name, ignore_errors=True)
-            return self.output_dir / name
+            return self._delete(name)
 
     def _take(self) -> tuple[Writer, str]:
         if self._writer is None:
@@ -221,8 +272,4 @@ class EpisodeBagWriter:
         writer, name = self._writer, self._name
         self._writer, self._name, self._connections = None, "", {}
         return writer, name
-
-    def total_messages(self) -> int:
-        """Messages written into the current (or last) episode."""
-        return sum(self.counts.values())
 

@@ -33,7 +33,7 @@ from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
 from vla_ros.convert.mapping import TopicMapping, load_config
-from vla_ros.record.bag import EpisodeBagWriter, RecorderConfig, recorded_topics
+from vla_ros.record.bag import EpisodeBagWriter, EpisodeRecorder, RecorderConfig, recorded_topics
 from vla_ros.record.errors import RecorderError
 from vla_ros.record.ros2bag import Ros2BagEpisodes, resolve_backend
 from vla_ros.ros.node_main import run_node
@@ -59,7 +59,7 @@ class BagRecorderNode(Node):
         if self.backend == "ros2bag":
             topics = [self.resolve_topic_name(topic) for topic in recorded_topics(mapping)]
             use_sim_time = bool(self.get_parameter("use_sim_time").value)
-            self.writer: EpisodeBagWriter | Ros2BagEpisodes = Ros2BagEpisodes(
+            self.writer: EpisodeRecorder = Ros2BagEpisodes(
                 self.cfg.output_dir, topics, storage=self.cfg.storage, prefix=self.cfg.prefix,
                 use_sim_time=use_sim_time)
         else:

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from vla_ros.convert.mapping import TASK_METADATA_KEY
-from vla_ros.record.bag import PARTIAL_DIR, new_partial_bag
+from vla_ros.record.bag import PARTIAL_DIR, EpisodeRecorder
 from vla_ros.record.errors import RecorderError
 
 __all__ = ["Ros2BagEpisodes", "record_command", "resolve_backend"]
@@ -60,7 +60,7 @@ def record_command(path: Path, topics: Sequence[str], *, storage: str = "mcap", 
     return command
 
 
-class Ros2BagEpisodes:
+class Ros2BagEpisodes(EpisodeRecorder):
     """Episodes recorded by ``ros2 bag record`` child processes; not thread-safe (one node's services).
 
     Args:
@@ -74,27 +74,12 @@ class Ros2BagEpisodes:
 
     def __init__(self, output_dir: str | Path, topics: Sequence[str], *, storage: str = "mcap",
                  prefix: str = "episode", use_sim_time: bool = False, ros2: str = "ros2") -> None:
-        self.output_dir = Path(output_dir).expanduser()
+        super().__init__(output_dir, storage, prefix)
         self.topics = list(topics)
-        self.storage = storage
-        self.prefix = prefix
         self.use_sim_time = use_sim_time
         self.ros2 = ros2
-        self.counts: dict[str, int] = {}
-        self.saved: list[Path] = []
         self._process: subprocess.Popen[bytes] | None = None
-        self._name = ""
         self._custom: dict[str, str] = {}
-
-    @property
-    def recording(self) -> bool:
-        """Whether an episode is being recorded."""
-        return self._process is not None
-
-    @property
-    def name(self) -> str:
-        """Name of the bag being recorded ("" when idle)."""
-        return self._name
 
     def start(self, task: str, custom_data: Mapping[str, str] | None = None) -> Path:
         """Start ``ros2 bag record`` for a new episode; returns the path the bag will have once stopped.
@@ -102,7 +87,7 @@ class Ros2BagEpisodes:
         Raises:
             RecorderError: already recording, no task, or ``ros2`` cannot be started.
         """
-        partial = new_partial_bag(self.output_dir, self.prefix, task, self._name)
+        partial = self._new_partial(task)
         command = record_command(partial, self.topics, storage=self.storage, use_sim_time=self.use_sim_time,
                                  ros2=self.ros2)
         try:
@@ -114,7 +99,7 @@ class Ros2BagEpisodes:
         return self.output_dir / partial.name
 
     def write(self, topic: str, time_ns: int, data: bytes | memoryview) -> bool:
-        """Messages go to ``ros2 bag record`` directly: always False."""
+        """Messages go to ``ros2 bag record`` directly (``counts`` stays empty): always False."""
         return False
 
     def stop(self) -> Path:
@@ -125,17 +110,11 @@ class Ros2BagEpisodes:
                 in ``.partial``).
         """
         name, custom, code = self._end()
-        partial, final = self.output_dir / PARTIAL_DIR / name, self.output_dir / name
-        metadata = partial / "metadata.yaml"
-        if not metadata.is_file():
+        partial = self.output_dir / PARTIAL_DIR / name
+        if not (partial / "metadata.yaml").is_file():
             raise RecorderError(f"ros2 bag record (exit status {code}) left no bag in {partial}")
-        try:
-            _add_custom_data(metadata, custom)
-            partial.rename(final)
-        except (OSError, yaml.YAMLError, KeyError) as err:
-            raise RecorderError(f"cannot save bag {final}: {err} (left in {partial})") from err
-        self.saved.append(final)
-        return final
+        return self._save(name, lambda bag: _add_custom_data(bag / "metadata.yaml", custom),
+                          (yaml.YAMLError, KeyError, TypeError))
 
     def discard(self) -> Path:
         """Stop the recorder and delete the bag; returns the path it would have had.
@@ -144,8 +123,7 @@ class Ros2BagEpisodes:
             RecorderError: not recording.
         """
         name, _, _ = self._end()
-        shutil.rmtree(self.output_dir / PARTIAL_DIR / name, ignore_errors=True)
-        return self.output_dir / name
+        return self._delete(name)
 
     def _end(self) -> tuple[str, dict[str, str], int]:
         if self._process is None:
@@ -160,10 +138,6 @@ class Ros2BagEpisodes:
             process.kill()
             code = process.wait()
         return name, custom, code
-
-    def total_messages(self) -> int:
-        """Messages are counted by rosbag2 (``ros2 bag info``), not here: always 0."""
-        return 0
 
 
 def _add_custom_data(metadata_file: Path, custom: Mapping[str, str]) -> None:
