@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import rclpy
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image, JointState
@@ -79,7 +79,7 @@ class Graph:
         self.client.create_subscription(
             String, "record/status", lambda m: self.status.append(json.loads(m.data)), STATUS_QOS
         )
-        self.executor = MultiThreadedExecutor(num_threads=3, context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)  # as run_node spins the recorder
         for node in (self.recorder, self.arm, self.client):
             self.executor.add_node(node)
         self.thread = threading.Thread(target=self.executor.spin, daemon=True)

@@ -130,3 +130,15 @@ def test_the_node_records_its_resolved_topics_through_ros2_bag(fake_ros2: Path, 
     stop = graph.call("record/stop")
     assert stop.success, stop.message
     assert read_custom_data(stop.message)["task"] == "stack"
+
+
+@pytest.mark.parametrize("graph", [{"backend": "ros2bag", "task": "stack", "recorder_ready_timeout_s": 1.0}],
+                         indirect=True)
+def test_a_recorder_that_never_subscribes_is_refused_and_leaves_nothing(
+        fake_ros2: Path, graph: Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_ROS2_SUBSCRIBE", "0")
+    start = graph.call("record/start")
+    assert not start.success and "did not subscribe" in start.message
+    assert not graph.recorder.writer.recording
+    assert not [p for p in (tmp_path / "bags").iterdir() if p.name != PARTIAL_DIR]
+    assert not list((tmp_path / "bags" / PARTIAL_DIR).iterdir())

@@ -64,6 +64,11 @@ class RecorderConfig:
                        "node, no ROS install needed) or 'auto' (ros2bag when the ros2 CLI is on PATH)",
                        choices=("auto", "ros2bag", "rosbags"), read_only=True),
     )
+    recorder_ready_timeout_s: float = field(
+        default=10.0, metadata=param("ros2bag backend: longest wait for ros2 bag record to subscribe every "
+                                     "topic before record/start answers (else the episode is refused), s",
+                                     range=(0.1, 120.0)),
+    )
     status_period_s: float = field(
         default=1.0, metadata=param("period of record/status while idle or recording, s", range=(0.05, 60.0)),
     )

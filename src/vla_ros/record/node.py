@@ -22,6 +22,7 @@ episode is saved.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from std_srvs.srv import Trigger
 from vla_ros.convert.mapping import TopicMapping, load_config
 from vla_ros.record.bag import EpisodeBagWriter, EpisodeRecorder, RecorderConfig, recorded_topics
 from vla_ros.record.errors import RecorderError
-from vla_ros.record.ros2bag import Ros2BagEpisodes, resolve_backend
+from vla_ros.record.ros2bag import ROS2BAG_NODE_NAME, Ros2BagEpisodes, resolve_backend
 from vla_ros.ros.node_main import run_node
 from vla_ros.ros.params import declare_config
 from vla_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, STATUS_QOS
@@ -108,7 +109,11 @@ class BagRecorderNode(Node):
     def _start(self) -> tuple[bool, str]:
         try:
             path = self.writer.start(self._task, {"recorded_by": "vla_ros bag_recorder"})
+            if self.backend == "ros2bag":
+                self._wait_for_recorder()
         except RecorderError as err:
+            if self.writer.recording:
+                self.writer.discard()
             self._last_error = str(err)
             self.get_logger().error(f"cannot start an episode: {err}")
             return False, str(err)
@@ -116,6 +121,24 @@ class BagRecorderNode(Node):
         self.get_logger().info(f"recording episode {path.name} (task {self._task!r})")
         self._publish_status()
         return True, str(path)
+
+    def _wait_for_recorder(self) -> None:
+        """Return once ``ros2 bag record`` subscribes every recorded topic, so that ``record/start``
+        answers when the episode's first messages are recorded, not a discovery time later.
+
+        Raises:
+            RecorderError: not subscribed within ``recorder_ready_timeout_s``.
+        """
+        deadline = time.monotonic() + self.cfg.recorder_ready_timeout_s
+        while True:
+            missing = [t for t in self.writer.topics if not any(
+                info.node_name == ROS2BAG_NODE_NAME for info in self.get_subscriptions_info_by_topic(t))]
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise RecorderError(f"ros2 bag record did not subscribe {missing} within "
+                                    f"{self.cfg.recorder_ready_timeout_s} s (recorder_ready_timeout_s)")
+            time.sleep(0.05)
 
     def _finish(self, discard: bool, publish: bool = True) -> tuple[bool, str]:
         try:

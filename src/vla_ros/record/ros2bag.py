@@ -27,8 +27,10 @@ from vla_ros.convert.mapping import TASK_METADATA_KEY
 from vla_ros.record.bag import PARTIAL_DIR, EpisodeRecorder
 from vla_ros.record.errors import RecorderError
 
-__all__ = ["Ros2BagEpisodes", "record_command", "resolve_backend"]
+__all__ = ["ROS2BAG_NODE_NAME", "Ros2BagEpisodes", "record_command", "resolve_backend"]
 
+ROS2BAG_NODE_NAME = "rosbag2_recorder"
+"""Name of the node ``ros2 bag record`` subscribes with (rosbag2_transport's ``Recorder``)."""
 _POSITIONAL_TOPICS = ("humble", "iron")
 _STOP_TIMEOUT_S = 30.0
 
