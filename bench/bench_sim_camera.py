@@ -49,7 +49,7 @@ def _percentiles(values_ms: list[float]) -> str:
 
 def bench_camera_publisher() -> None:
     import rclpy
-    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.executors import SingleThreadedExecutor
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import Image
 
@@ -83,7 +83,7 @@ def bench_camera_publisher() -> None:
         params = {"name": "bench", "device": str(video), "width": WIDTH, "height": HEIGHT, "fps": FPS}
         overrides = [Parameter(k, value=v) for k, v in params.items()]
         node = TimedPublisher(context=ctx, parameter_overrides=overrides)
-        executor = MultiThreadedExecutor(num_threads=2, context=ctx)
+        executor = SingleThreadedExecutor(context=ctx)
         executor.add_node(probe)
         executor.add_node(node)
         spinner = threading.Thread(target=executor.spin, daemon=True)

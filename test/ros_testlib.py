@@ -58,20 +58,19 @@ class NodeProcess:
 
 
 class Probe:
-    """A test node in a private rclpy context, spun in a background thread (with the nodes under test
-    given to :meth:`add`, on ``threads`` executor threads)."""
+    """A test node in a private rclpy context, spun in a background thread with the nodes under test
+    given to :meth:`add` (one SingleThreadedExecutor, as ``run_node`` spins a node)."""
 
-    def __init__(self, name: str, namespace: str, threads: int = 1) -> None:
+    def __init__(self, name: str, namespace: str) -> None:
         import rclpy
-        from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+        from rclpy.executors import SingleThreadedExecutor
 
         self.rclpy = rclpy
         self.namespace = namespace
         self.ctx = rclpy.Context()
         rclpy.init(context=self.ctx)
         self.node = rclpy.create_node(name, namespace=namespace, context=self.ctx)
-        self.executor = (MultiThreadedExecutor(num_threads=threads, context=self.ctx) if threads > 1
-                         else SingleThreadedExecutor(context=self.ctx))
+        self.executor = SingleThreadedExecutor(context=self.ctx)
         self.executor.add_node(self.node)
         self.nodes: list[Any] = []
         self.lock = threading.Lock()

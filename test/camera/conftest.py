@@ -51,6 +51,6 @@ def video(tmp_path: Path) -> tuple[Path, list[np.ndarray]]:
 @pytest.fixture
 def ros() -> Iterator[Probe]:
     """A probe in a unique namespace that also spins the camera nodes under test (``ros.add``)."""
-    bench = Probe("camera_probe", f"/camtest_{uuid.uuid4().hex[:8]}", threads=2)
+    bench = Probe("camera_probe", f"/camtest_{uuid.uuid4().hex[:8]}")
     yield bench
     bench.close()

@@ -14,7 +14,7 @@ import pytest
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from rclpy.context import Context
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
@@ -88,7 +88,7 @@ def graph(context, emulator, make_config, robot_id, waiter):
     probe_node.create_subscription(DiagnosticArray, "/diagnostics", on_diag, 50)
     probe.commands = probe_node.create_publisher(JointState, "joint_commands", COMMAND_QOS)
     probe.torque = probe_node.create_client(SetBool, "torque_enable")
-    executor = MultiThreadedExecutor(num_threads=3, context=context)
+    executor = SingleThreadedExecutor(context=context)  # as run_node spins the driver
     executor.add_node(driver)
     executor.add_node(probe_node)
     spinner = threading.Thread(target=executor.spin, daemon=True)

@@ -13,7 +13,7 @@ import numpy as np
 from policy_testlib import HOME_RAD, TASKS
 from rcl_interfaces.msg import Parameter as ParameterMsg
 from rcl_interfaces.srv import SetParameters
-from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image, JointState
@@ -68,7 +68,7 @@ class Harness:
         self._image = Image(**rgb_to_fields(np.full((*image_size, 3), 90, np.uint8)))
         self.io.create_timer(1 / 30, self._publish_joint_states)
         self.io.create_timer(1 / 15, self._publish_images)
-        self._policy_exec = MultiThreadedExecutor(num_threads=4)  # as main() spins it
+        self._policy_exec = SingleThreadedExecutor()  # as main() spins it
         self._policy_exec.add_node(self.policy)
         self._io_exec = SingleThreadedExecutor()
         self._io_exec.add_node(self.io)

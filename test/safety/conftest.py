@@ -208,11 +208,11 @@ def joint_state(positions: Any) -> Any:
 def bench() -> Iterator[Bench]:
     """A fresh rclpy context with an executor spinning in a thread; torn down after the test."""
     import rclpy
-    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.executors import SingleThreadedExecutor
 
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
-    executor = MultiThreadedExecutor(num_threads=3, context=ctx)
+    executor = SingleThreadedExecutor(context=ctx)  # as run_node spins the supervisor
     thread = threading.Thread(target=executor.spin, daemon=True)
     b = Bench(rclpy, ctx, executor)
     thread.start()

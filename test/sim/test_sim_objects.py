@@ -40,7 +40,7 @@ class InProcessSim:
 
     def __init__(self, tmp, name: str, **params) -> None:
         import rclpy
-        from rclpy.executors import MultiThreadedExecutor
+        from rclpy.executors import SingleThreadedExecutor
 
         self.rclpy = rclpy
         self.ctx = rclpy.Context()
@@ -53,7 +53,7 @@ class InProcessSim:
                                  parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
         for joint in range(6):  # what the driver does first: hold the arm
             self.node.world.set_torque(joint, True)
-        self.executor = MultiThreadedExecutor(context=self.ctx)
+        self.executor = SingleThreadedExecutor(context=self.ctx)
         self.executor.add_node(self.node)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
         self._thread.start()

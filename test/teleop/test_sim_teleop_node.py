@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import rclpy
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
@@ -198,8 +198,8 @@ class _RefusingRecorder(Node):
         return response
 
 
-def _spin(nodes, context) -> tuple[MultiThreadedExecutor, threading.Thread]:
-    executor = MultiThreadedExecutor(num_threads=2, context=context)
+def _spin(nodes, context) -> tuple[SingleThreadedExecutor, threading.Thread]:
+    executor = SingleThreadedExecutor(context=context)  # as run_node spins a node
     for node in nodes:
         executor.add_node(node)
     thread = threading.Thread(target=executor.spin, daemon=True)

@@ -551,4 +551,4 @@ class SmolVLAPolicyNode(Node):
 
 def main(args: list[str] | None = None) -> int:
     """Entry point of ``smolvla_policy``."""
-    return run_node(SmolVLAPolicyNode, args, threads=4)
+    return run_node(SmolVLAPolicyNode, args)

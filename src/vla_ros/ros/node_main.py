@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
 from vla_ros.errors import VlaRosError
@@ -20,13 +20,19 @@ from vla_ros.errors import VlaRosError
 __all__ = ["run_node"]
 
 
-def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, threads: int = 2) -> int:
+def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None) -> int:
     """Initialise rclpy, build the node with ``factory``, spin it until shutdown, clean up.
+
+    The node spins on rclpy's SingleThreadedExecutor: vla_ros callbacks are short or block on purpose
+    (a torque switch, a recorder starting), waits for other nodes are coroutines, and bus, capture and
+    inference work runs on threads of its own. (rclpy's
+    MultiThreadedExecutor up to Kilted re-yields the tasks queued for its pool on every wake-up, so a
+    node receiving a few hundred messages a second spun a core at ~90 %: ros2/rclpy#1223 and #1452,
+    fixed in rolling. Measured here on the bag recorder, the supervisor and the status monitor.)
 
     Args:
         factory: builds the node (after ``rclpy.init``); may raise VlaRosError to refuse to start.
         args: command-line arguments (default ``sys.argv``), including ``--ros-args``.
-        threads: executor threads (a MultiThreadedExecutor, so slow callbacks do not starve timers).
 
     Returns:
         The process exit status: 1 if the node refused to start, else the node's ``exit_status``
@@ -37,7 +43,7 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None = None, thr
     refused = False
     try:
         node = factory()
-        executor = MultiThreadedExecutor(num_threads=threads)
+        executor = SingleThreadedExecutor()
         executor.add_node(node)
         # Not executor.spin(): a node ends its own process by setting `finished` (shutting the context
         # down from a callback thread races this thread's next wait).
