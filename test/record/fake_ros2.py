@@ -28,11 +28,13 @@ path = args[args.index("-o") + 1]
 topics = [a for a in args[args.index("-o") + 2:] if not a.startswith("--")]
 if os.environ.get("FAKE_ROS2_SUBSCRIBE", "1") == "1":  # discovery sees the recorder, as rosbag2's
     import rclpy
+    from rclpy.qos import qos_profile_sensor_data
     from sensor_msgs.msg import JointState
 
     rclpy.init(args=[])
     recorder = rclpy.create_node("rosbag2_recorder")
-    subscriptions = [recorder.create_subscription(JointState, t, lambda _: None, 10) for t in topics]
+    subscriptions = [recorder.create_subscription(JointState, t, lambda _: None, qos_profile_sensor_data)
+                     for t in topics]
 stop.wait()
 store = get_typestore(Stores.LATEST)
 writer = Writer(path, version=Writer.VERSION_LATEST, storage_plugin=StoragePlugin[storage.upper()])
