@@ -108,6 +108,23 @@ def test_a_failed_recorder_is_reported_and_nothing_is_saved(fake_ros2: Path, tmp
     assert not path.exists() and not episodes.recording and episodes.saved == []
 
 
+def test_start_waits_for_the_recorders_subscriptions(fake_ros2: Path, tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    def subscribed(topic: str) -> bool:  # the graph shows the subscriptions after a few polls
+        asked.append(topic)
+        return len(asked) > 4
+
+    episodes = Ros2BagEpisodes(tmp_path / "bags", TOPICS, subscribed=subscribed, ready_timeout_s=30.0)
+    episodes.start("pick")
+    assert len(asked) > 4 and set(asked) == set(TOPICS)  # polled until every topic was subscribed
+    episodes.discard()
+    never = Ros2BagEpisodes(tmp_path / "bags", TOPICS, subscribed=lambda _: False, ready_timeout_s=0.2)
+    with pytest.raises(RecorderError, match="did not subscribe"):
+        never.start("pick")
+    assert not never.recording and not list((tmp_path / "bags" / PARTIAL_DIR).iterdir())
+
+
 def test_no_task_or_no_ros2_refuses_to_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(RecorderError, match="no task"):
         Ros2BagEpisodes(tmp_path, TOPICS).start(" ")

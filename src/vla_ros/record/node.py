@@ -22,7 +22,6 @@ episode is saved.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +61,8 @@ class BagRecorderNode(Node):
             use_sim_time = bool(self.get_parameter("use_sim_time").value)
             self.writer: EpisodeRecorder = Ros2BagEpisodes(
                 self.cfg.output_dir, topics, storage=self.cfg.storage, prefix=self.cfg.prefix,
-                use_sim_time=use_sim_time)
+                use_sim_time=use_sim_time, subscribed=self._recorder_subscribed,
+                ready_timeout_s=self.cfg.recorder_ready_timeout_s)
         else:
             self.writer = EpisodeBagWriter(self.cfg.output_dir, self._subscribe(mapping),
                                            storage=self.cfg.storage, prefix=self.cfg.prefix)
@@ -109,11 +109,7 @@ class BagRecorderNode(Node):
     def _start(self) -> tuple[bool, str]:
         try:
             path = self.writer.start(self._task, {"recorded_by": "vla_ros bag_recorder"})
-            if self.backend == "ros2bag":
-                self._wait_for_recorder()
         except RecorderError as err:
-            if self.writer.recording:
-                self.writer.discard()
             self._last_error = str(err)
             self.get_logger().error(f"cannot start an episode: {err}")
             return False, str(err)
@@ -122,23 +118,10 @@ class BagRecorderNode(Node):
         self._publish_status()
         return True, str(path)
 
-    def _wait_for_recorder(self) -> None:
-        """Return once ``ros2 bag record`` subscribes every recorded topic, so that ``record/start``
-        answers when the episode's first messages are recorded, not a discovery time later.
-
-        Raises:
-            RecorderError: not subscribed within ``recorder_ready_timeout_s``.
-        """
-        deadline = time.monotonic() + self.cfg.recorder_ready_timeout_s
-        while True:
-            missing = [t for t in self.writer.topics if not any(
-                info.node_name == ROS2BAG_NODE_NAME for info in self.get_subscriptions_info_by_topic(t))]
-            if not missing:
-                return
-            if time.monotonic() > deadline:
-                raise RecorderError(f"ros2 bag record did not subscribe {missing} within "
-                                    f"{self.cfg.recorder_ready_timeout_s} s (recorder_ready_timeout_s)")
-            time.sleep(0.05)
+    def _recorder_subscribed(self, topic: str) -> bool:
+        """Whether ``ros2 bag record``'s node subscribes ``topic`` (ROS graph)."""
+        infos = self.get_subscriptions_info_by_topic(topic)
+        return any(info.node_name == ROS2BAG_NODE_NAME for info in infos)
 
     def _finish(self, discard: bool, publish: bool = True) -> tuple[bool, str]:
         try:

@@ -18,7 +18,8 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -72,14 +73,21 @@ class Ros2BagEpisodes(EpisodeRecorder):
         prefix: bag names are ``<prefix>_<YYYYmmdd_HHMMSS>_<n>``.
         use_sim_time: record with ``--use-sim-time``.
         ros2: the ``ros2`` executable (found on PATH by default).
+        subscribed: ``subscribed(topic)`` tells whether the recorder (:data:`ROS2BAG_NODE_NAME`) has
+            subscribed ``topic`` (a ROS graph query); given, :meth:`start` returns only once every
+            topic is, so an episode does not lose its first second to discovery.
+        ready_timeout_s: longest wait for those subscriptions.
     """
 
     def __init__(self, output_dir: str | Path, topics: Sequence[str], *, storage: str = "mcap",
-                 prefix: str = "episode", use_sim_time: bool = False, ros2: str = "ros2") -> None:
+                 prefix: str = "episode", use_sim_time: bool = False, ros2: str = "ros2",
+                 subscribed: Callable[[str], bool] | None = None, ready_timeout_s: float = 10.0) -> None:
         super().__init__(output_dir, storage, prefix)
         self.topics = list(topics)
         self.use_sim_time = use_sim_time
         self.ros2 = ros2
+        self.subscribed = subscribed
+        self.ready_timeout_s = ready_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
         self._custom: dict[str, str] = {}
 
@@ -87,7 +95,8 @@ class Ros2BagEpisodes(EpisodeRecorder):
         """Start ``ros2 bag record`` for a new episode; returns the path the bag will have once stopped.
 
         Raises:
-            RecorderError: already recording, no task, or ``ros2`` cannot be started.
+            RecorderError: already recording, no task, ``ros2`` cannot be started, or the recorder did
+                not subscribe every topic within ``ready_timeout_s`` (the episode is then deleted).
         """
         partial = self._new_partial(task)
         command = record_command(partial, self.topics, storage=self.storage, use_sim_time=self.use_sim_time,
@@ -98,7 +107,23 @@ class Ros2BagEpisodes(EpisodeRecorder):
             raise RecorderError(f"cannot run {' '.join(command[:3])}: {err}") from err
         self._name = partial.name
         self._custom = {**(custom_data or {}), TASK_METADATA_KEY: task}
+        missing = self._wait_subscribed()
+        if missing:
+            self.discard()
+            raise RecorderError(f"ros2 bag record did not subscribe {missing} within "
+                                f"{self.ready_timeout_s} s (recorder_ready_timeout_s)")
         return self.output_dir / partial.name
+
+    def _wait_subscribed(self) -> list[str]:
+        """Poll :attr:`subscribed` until every topic is subscribed; the topics still missing at the end."""
+        if self.subscribed is None:
+            return []
+        deadline = time.monotonic() + self.ready_timeout_s
+        while True:
+            missing = [t for t in self.topics if not self.subscribed(t)]
+            if not missing or time.monotonic() > deadline:
+                return missing
+            time.sleep(0.05)
 
     def write(self, topic: str, time_ns: int, data: bytes | memoryview) -> bool:
         """Messages go to ``ros2 bag record`` directly (``counts`` stays empty): always False."""
