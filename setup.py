@@ -16,6 +16,12 @@ def console_scripts() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
+def requirements() -> list[str]:
+    """resource/requirements.txt, shared with scripts/ros_venv.sh (the ROS install's venv)."""
+    lines = (HERE / "resource" / "requirements.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
 def share_files() -> list[tuple[str, list[str]]]:
     files = [("share/ament_index/resource_index/packages", ["resource/vla_ros"]),
              ("share/vla_ros", ["package.xml"])]
@@ -35,14 +41,7 @@ setup(
     packages=find_packages("src"),
     package_data={"vla_ros": ["py.typed"]},
     data_files=share_files(),
-    install_requires=[
-        "lerobot[smolvla,feetech]==0.4.4",
-        "numpy",
-        "pyyaml",
-        "rosbags>=0.10",
-        "tqdm",
-        "matplotlib",
-    ],
+    install_requires=requirements(),
     extras_require={
         "ros": [
             "ros-kilted-rclpy[fastrtps]",
@@ -66,9 +65,8 @@ setup(
             "ros-kilted-ament-cmake-ros-core",
             "ros-kilted-ament-package",
         ],
-        "sim": ["mujoco>=3.1"],
         "train": ["accelerate", "tensorboard"],
-        "dev": ["pytest", "pytest-timeout", "pytest-rerunfailures", "ruff", "catkin-pkg"],
+        "dev": ["pytest", "pytest-timeout", "pytest-rerunfailures", "ruff", "catkin-pkg", "rosdep"],
     },
     entry_points={"console_scripts": console_scripts()},
 )

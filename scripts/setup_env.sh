@@ -33,11 +33,11 @@ VPY="$VENV/bin/python"
 stamp_of() { cat "$@" 2>/dev/null | sha1sum | cut -c1-16; }
 
 # 1. Python dependencies and vla_ros (editable).
-deps_stamp="$(stamp_of "$ROOT/setup.py" "$ROOT/resource/executables.txt")"
+deps_stamp="$(stamp_of "$ROOT/setup.py" "$ROOT/resource/executables.txt" "$ROOT/resource/requirements.txt")"
 if [ "$(cat "$VENV/.vla_ros_deps" 2>/dev/null)" != "$deps_stamp" ]; then
   say "installing Python dependencies (first time: several minutes, ~4 GB with torch)"
   "$VPY" -m pip install --quiet --upgrade pip wheel
-  "$VPY" -m pip install --quiet -e "$ROOT[ros,build,sim,train,dev]" \
+  "$VPY" -m pip install --quiet -e "$ROOT[ros,build,train,dev]" \
     || die "pip install failed (see above). Troubleshooting: README, section 'Troubleshooting'."
   echo "$deps_stamp" > "$VENV/.vla_ros_deps"
 fi

@@ -217,3 +217,33 @@ def test_a_physics_failure_costs_one_reply_not_the_emulator(tmp_path, feetech_bu
         with pytest.raises(ConnectionError):
             bus.read("Present_Position", "gripper", normalize=False)
         assert bus.read("Present_Position", "gripper", normalize=False) == 2048
+
+
+
+def test_wait_released_waits_for_the_client_to_turn_torque_off(emulator, feetech_bus) -> None:
+    import threading
+
+    bus = feetech_bus(emulator.port)
+    bus.connect()
+    bus.enable_torque()
+    stop, torque_off = threading.Event(), threading.Event()
+
+    def client() -> None:  # a driver still reading, as one stopping at the same moment as the simulator
+        while not stop.is_set():
+            if torque_off.is_set() and any(bus.sync_read("Torque_Enable", normalize=False).values()):
+                bus.disable_torque()
+            bus.sync_read("Present_Position", normalize=False)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    try:
+        assert not emulator.wait_released(quiet_s=0.3, timeout_s=1.0), "released while torque on and talking"
+        torque_off.set()
+        start = time.monotonic()
+        assert emulator.wait_released(quiet_s=0.3, timeout_s=3.0)
+        assert time.monotonic() - start < 2.0
+    finally:
+        stop.set()
+        thread.join()
+    bus.enable_torque()  # torque on, but nobody talks any more: quiet
+    assert emulator.wait_released(quiet_s=0.3, timeout_s=3.0)

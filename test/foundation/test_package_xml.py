@@ -1,6 +1,7 @@
 """package.xml declares every third-party import under src/, and every entry point is an executable."""
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -26,35 +27,28 @@ ROSDEP_KEYS = {
     "launch_ros": "launch_ros",
     "cv_bridge": "cv_bridge",
     "numpy": "python3-numpy",
-    "cv2": "python3-opencv",
     "yaml": "python3-yaml",
-    "serial": "python3-serial",
-    "tqdm": "python3-tqdm",
-    "matplotlib": "python3-matplotlib",
-    "torch": "python3-torch",
-    "torchvision": "python3-torch",
-    "lerobot": "python3-lerobot-pip",
-    "scservo_sdk": "python3-lerobot-pip",
-    "transformers": "python3-lerobot-pip",
-    "tokenizers": "python3-lerobot-pip",
-    "safetensors": "python3-lerobot-pip",
-    "accelerate": "python3-lerobot-pip",
-    "datasets": "python3-lerobot-pip",
-    "draccus": "python3-lerobot-pip",
-    "huggingface_hub": "python3-lerobot-pip",
-    "av": "python3-lerobot-pip",
-    "PIL": "python3-lerobot-pip",
-    "pandas": "python3-lerobot-pip",
-    "pyarrow": "python3-lerobot-pip",
-    "psutil": "python3-lerobot-pip",
-    "rosbags": "python3-rosbags-pip",
-    "mujoco": "python3-mujoco-pip",
-    "scipy": "python3-scipy",
     "catkin_pkg": "python3-catkin-pkg",
-    "tensorboard": "python3-lerobot-pip",
-    "torchcodec": "python3-lerobot-pip",
-    "wandb": "python3-lerobot-pip",
 }
+
+
+# Top-level Python module -> the requirement of resource/requirements.txt that brings it (the venv step
+# of a ROS install, scripts/ros_venv.sh, and setup.py on the pip path): what rosdep cannot express.
+VENV_REQUIREMENTS = {
+    "lerobot": "lerobot", "scservo_sdk": "lerobot", "transformers": "lerobot", "tokenizers": "lerobot",
+    "safetensors": "lerobot", "accelerate": "lerobot", "datasets": "lerobot", "draccus": "lerobot",
+    "huggingface_hub": "lerobot", "av": "lerobot", "PIL": "lerobot", "pandas": "lerobot",
+    "pyarrow": "lerobot", "psutil": "lerobot", "torch": "lerobot", "torchvision": "lerobot",
+    "torchcodec": "lerobot", "wandb": "lerobot", "cv2": "lerobot", "serial": "lerobot",
+    "rerun": "lerobot", "tensorboard": "lerobot",
+    "rosbags": "rosbags", "mujoco": "mujoco", "tqdm": "tqdm", "matplotlib": "matplotlib",
+}
+
+
+def _requirement_names() -> set[str]:
+    lines = (ROOT / "resource" / "requirements.txt").read_text().splitlines()
+    return {re.split(r"[\[<>=!~ ]", line.strip(), maxsplit=1)[0].lower()
+            for line in lines if line.strip() and not line.startswith("#")}
 
 
 def _third_party_imports() -> dict[str, set[str]]:
@@ -78,14 +72,25 @@ def _third_party_imports() -> dict[str, set[str]]:
 def test_every_third_party_import_is_declared():
     pkg = parse_package(str(ROOT / "package.xml"))
     declared = {d.name for d in pkg.exec_depends + pkg.build_depends + pkg.buildtool_depends}
+    requirements = _requirement_names()
     problems = []
     for module, files in sorted(_third_party_imports().items()):
-        key = ROSDEP_KEYS.get(module)
-        if key is None:
-            problems.append(f"{module} (imported in {sorted(files)}) has no known rosdep key")
-        elif key not in declared:
+        key, requirement = ROSDEP_KEYS.get(module), VENV_REQUIREMENTS.get(module)
+        if key is None and requirement is None:
+            problems.append(f"{module} (imported in {sorted(files)}) has no known rosdep key or requirement")
+        elif key is not None and key not in declared:
             problems.append(f"{module} needs <exec_depend>{key}</exec_depend>")
+        elif requirement is not None and requirement not in requirements:
+            problems.append(f"{module} needs {requirement} in resource/requirements.txt")
     assert not problems, "\n".join(problems)
+
+
+def test_no_rosdep_key_duplicates_what_the_venv_step_installs():
+    pkg = parse_package(str(ROOT / "package.xml"))
+    declared = {d.name for d in pkg.exec_depends}
+    # apt's torch/opencv beside lerobot's pinned ones, or pip keys into the system Python (PEP 668).
+    clashing = sorted(k for k in declared if k.endswith("-pip") or k in {"python3-torch", "python3-opencv"})
+    assert not clashing, f"installed by scripts/ros_venv.sh instead: {clashing}"
 
 
 def test_package_xml_is_format_3_with_interfaces():

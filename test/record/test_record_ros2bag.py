@@ -60,8 +60,14 @@ def test_the_command_line_uses_each_distros_topic_syntax(distro: str, tail: list
     assert "--use-sim-time" not in record_command(Path("/b/e"), TOPICS, distro=distro)
 
 
-def test_auto_picks_ros2bag_only_where_the_cli_exists(fake_ros2: Path,
+def test_auto_picks_ros2bag_only_where_the_cli_exists(fake_ros2: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # ros2cli without rosbag2 (as the pip-installed launch tools give): no `ros2 bag` verb.
+    assert resolve_backend("auto") == "rosbags"
+    # A ROS install has the verb's package on the Python path beside the CLI (stand-in package).
+    (tmp_path / "verbs" / "ros2bag").mkdir(parents=True)
+    (tmp_path / "verbs" / "ros2bag" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path / "verbs"))
     assert resolve_backend("auto") == "ros2bag"
     assert resolve_backend("rosbags") == "rosbags"
     monkeypatch.setenv("PATH", "/nonexistent")

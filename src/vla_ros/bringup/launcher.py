@@ -2,14 +2,19 @@
 
 Each :class:`~vla_ros.bringup.graph.NodeSpec` becomes the same command ``ros2 launch`` would run
 (``<exe> --ros-args -r __node:=… -r __ns:=… --params-file config/<file> --params-file <overrides>``).
-Children run in their own process groups; their output is prefixed with the node name. Ctrl-C
-(SIGINT/SIGTERM) is forwarded as SIGINT, graph-wide, in reverse start order so that the driver can
-turn torque off while the (simulated) bus still exists; a required node that dies stops the graph.
+Children run in their own process groups; their output is prefixed with the node name; a required
+node that dies stops the graph. One stop for the whole graph: SIGINT to the nodes marked
+``stops_first`` (the driver, so that it turns torque off while the simulated bus still exists), then
+to all others at once; a node still running ``grace_s`` after its SIGINT gets SIGTERM, then SIGKILL.
+A second Ctrl-C (SIGINT/SIGTERM) while stopping kills what is left at once. Children die with the
+launcher however it dies (:func:`vla_ros.lifetime.die_with_parent`), so a killed launcher leaves no
+node holding the serial port or the simulator's pty.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -26,6 +31,7 @@ from typing import IO, Any
 import yaml
 
 from vla_ros.bringup.graph import SHARE, URDF_TEXT, NodeSpec
+from vla_ros.lifetime import die_with_parent
 from vla_ros.paths import share_dir, urdf_file
 
 __all__ = ["Child", "Supervisor", "find_executable", "node_command"]
@@ -91,13 +97,14 @@ class Supervisor:
     """Starts, watches and stops the processes of one graph."""
 
     def __init__(self, specs: Sequence[NodeSpec], namespace: str = "", out: IO[str] | None = None,
-                 grace_s: float = 10.0) -> None:
+                 grace_s: float = 5.0) -> None:
         self.specs = list(specs)
         self.namespace = namespace
         self.out = out or sys.stdout
         self.grace_s = grace_s
         self.children: list[Child] = []
         self._stop = threading.Event()
+        self._kill = threading.Event()
         self._lock = threading.Lock()
         self._workdir = Path(tempfile.mkdtemp(prefix="vla_ros_launch_"))
 
@@ -107,7 +114,10 @@ class Supervisor:
             self.out.flush()
 
     def request_stop(self, *_: object) -> None:
-        """Ask the supervisor to stop the graph (signal-handler compatible)."""
+        """Ask the supervisor to stop the graph; asked again while stopping, kill it (signal-handler
+        compatible)."""
+        if self._stop.is_set():
+            self._kill.set()
         self._stop.set()
 
     def run(self, duration_s: float = 0.0) -> int:
@@ -139,9 +149,11 @@ class Supervisor:
                 self.say(f"[launch] cannot start {spec.name}: executable {spec.executable} not found")
                 return 2
             cmd = node_command(spec, exe, self.namespace, self._workdir)
-            env = dict(os.environ, PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
+            env = spec.environment(PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")  # + discovery range
+            with_parent = functools.partial(die_with_parent, signal.SIGTERM, os.getpid())
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                                    stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+                                    preexec_fn=with_parent)
             self.children.append(Child(spec, proc))
             threading.Thread(target=self._pump, args=(spec.name, proc), daemon=True).start()
             self.say(f"[launch] started {spec.name} (pid {proc.pid})")
@@ -170,22 +182,34 @@ class Supervisor:
         return 0
 
     def _stop_all(self) -> None:
-        for child in reversed(self.children):
-            self._stop_child(child)
+        first = [c for c in self.children if c.spec.stops_first]
+        self._stop_group(first)
+        self._stop_group([c for c in self.children if not c.spec.stops_first])
 
-    def _stop_child(self, child: Child) -> None:
-        proc = child.process
-        for sig, wait_s in ((signal.SIGINT, self.grace_s), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
-            if proc.poll() is not None:
+    def _stop_group(self, children: list[Child]) -> None:
+        """SIGINT to every child at once; SIGTERM, then SIGKILL, to those still running."""
+        for sig, wait_s in ((signal.SIGINT, self.grace_s), (signal.SIGTERM, 2.0), (signal.SIGKILL, 2.0)):
+            if self._kill.is_set():
+                sig = signal.SIGKILL
+            running = [c for c in children if c.process.poll() is None]
+            if not running:
                 break
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(timeout=wait_s)
-            except subprocess.TimeoutExpired:
-                self.say(f"[launch] {child.spec.name} did not stop on {signal.Signals(sig).name}")
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)  # anything the node left behind in its group
-        self.say(f"[launch] {child.spec.name} stopped ({proc.returncode})")
+            if sig != signal.SIGINT:
+                names = ", ".join(c.spec.name for c in running)
+                self.say(f"[launch] {names}: still running, sending {signal.Signals(sig).name}")
+            for child in running:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(child.process.pid, sig)
+            self._wait_exit(running, wait_s)
+        for child in children:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.process.pid, signal.SIGKILL)  # anything the node left in its group
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.process.wait(timeout=1.0)
+            self.say(f"[launch] {child.spec.name} stopped ({child.process.returncode})")
+
+    def _wait_exit(self, children: list[Child], wait_s: float) -> None:
+        deadline = time.monotonic() + wait_s
+        while any(c.process.poll() is None for c in children) and time.monotonic() < deadline:
+            if self._kill.wait(0.05):
+                return

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from vla_ros.bringup.graph import build_graph, default_policy_dir
 
-__all__ = ["prepare"]
+__all__ = ["main", "prepare"]
 
 
 def prepare(graph: str, args: Mapping[str, str], log=print) -> None:
     """Write the simulated arm's calibration (every node of a sim graph reads it at start), and make
-    the tiny offline demo policy when ``deploy`` runs without ``policy_path``."""
+    the tiny offline demo policy when ``deploy`` runs without ``policy_path``; say why there is no viewer
+    when ``viewer:=rerun`` is asked for without rerun-sdk."""
+    if args.get("viewer") == "rerun" or args.get("viewer_save"):
+        from vla_ros.viewer.session import rerun_missing
+
+        if rerun_missing():
+            log(f"vla_ros: {rerun_missing()}")
     sim = next((s for s in build_graph(graph, args) if s.name == "so101_sim"), None)
     if sim is not None:
         from vla_ros.sim.calibration import write_sim_calibration
@@ -31,3 +37,19 @@ def prepare(graph: str, args: Mapping[str, str], log=print) -> None:
     make_tiny_policy(target, image_size=(480, 640), chunk_size=50,
                      camera_map={"observation.images.front": "observation.images.camera1",
                                  "observation.images.wrist": "observation.images.camera2"})
+
+
+def main(argv: Sequence[str]) -> int:
+    """``vla-ros prepare GRAPH [name:=value ...]``: what the launch files run before their nodes.
+
+    ``ros2 launch`` runs the launch file in the ROS install's own Python, which has no lerobot or
+    mujoco (they live in the venv of scripts/ros_venv.sh); this command runs with the package's
+    interpreter instead.
+    """
+    from vla_ros.bringup.graph import parse_launch_args
+
+    if not argv:
+        print("usage: vla-ros prepare GRAPH [name:=value ...]")
+        return 2
+    prepare(argv[0], parse_launch_args(argv[0], list(argv[1:])))
+    return 0

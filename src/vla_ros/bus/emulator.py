@@ -240,6 +240,27 @@ class BusEmulator:
         with self._lock:
             return self._register_writes[name]
 
+    def wait_released(self, quiet_s: float = 0.3, timeout_s: float = 3.0) -> bool:
+        """Wait until the bus's client has let go: every servo's torque off, or no packet for ``quiet_s``.
+
+        A simulator shutting down calls this before :meth:`stop`, so that a driver stopping at the same
+        moment (``ros2 launch`` signals every node at once) can still turn torque off.
+
+        Returns:
+            True if released, False after ``timeout_s``.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            now = time.monotonic()
+            with self._lock:
+                last = self.history[-1].time_s if self.history else float("-inf")
+                torque = any(self._servos[i].get("Torque_Enable") for i in self.motor_ids)
+            if now - last >= quiet_s or not torque:
+                return True
+            if now >= deadline:
+                return False
+            time.sleep(0.02)
+
     # pty plumbing ----------------------------------------------------------------------------
     def _plug(self) -> str:
         master, slave = os.openpty()

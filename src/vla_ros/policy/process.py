@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from vla_ros.errors import VlaRosError
+from vla_ros.lifetime import die_with_parent
 from vla_ros.policy.pipeline import ObservationSnapshot, PipelineOutput
 
 __all__ = ["PipelineProcess", "PipelineSpec", "build_pipeline"]
@@ -101,7 +103,8 @@ class PipelineProcess:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._lock = threading.Lock()
-        self._proc = ctx.Process(target=_serve, args=(child, spec), name="smolvla-inference", daemon=True)
+        self._proc = ctx.Process(target=_serve, args=(child, spec, os.getpid()), name="smolvla-inference",
+                                 daemon=True)
         self._proc.start()
         child.close()
         if not self._conn.poll(start_timeout_s):
@@ -146,14 +149,20 @@ class PipelineProcess:
             raise payload
         return payload
 
-    def close(self, timeout_s: float = 5.0) -> None:
-        """Stop the child (asks, then terminates it after ``timeout_s``)."""
+    def close(self, timeout_s: float = 1.0) -> None:
+        """Stop the child: ask, after ``timeout_s`` terminate (SIGTERM), after as long again kill.
+
+        A child busy with an inference answers only when it is done (seconds for a full-size model),
+        so it is not waited for longer than ``timeout_s``.
+        """
         with contextlib.suppress(OSError):
             self._conn.send(None)
-        self._proc.join(timeout_s)
-        if self._proc.is_alive():
-            self._proc.terminate()
+        for stop in (None, self._proc.terminate, self._proc.kill):
+            if stop is not None:
+                stop()
             self._proc.join(timeout_s)
+            if not self._proc.is_alive():
+                break
         self._conn.close()
 
     def _recv(self) -> tuple[str, Any]:
@@ -179,8 +188,10 @@ def _reply(conn: Any, kind: str, payload: Any) -> None:
         conn.send(("error", VlaRosError(f"{type(payload).__name__}: {payload} ({err})")))
 
 
-def _serve(conn: Any, spec: PipelineSpec) -> None:
-    """Child process: build the pipeline, then answer predict requests until told to stop."""
+def _serve(conn: Any, spec: PipelineSpec, parent_pid: int) -> None:
+    """Child process: build the pipeline, then answer predict requests until told to stop (or the
+    node's process dies, whatever kills it)."""
+    die_with_parent(signal.SIGTERM, parent_pid)
     if spec.nice:
         with contextlib.suppress(OSError):
             os.nice(spec.nice)

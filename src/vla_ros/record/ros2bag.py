@@ -14,6 +14,7 @@ CLI: rosbag2's ``ros2bag/verb/record.py``; ``--topics`` replaced the positional 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -37,9 +38,14 @@ _STOP_TIMEOUT_S = 30.0
 
 
 def resolve_backend(backend: str) -> str:
-    """``ros2bag`` or ``rosbags`` for a ``backend`` parameter (``auto``: ros2bag when ``ros2`` is on PATH)."""
+    """``ros2bag`` or ``rosbags`` for a ``backend`` parameter.
+
+    ``auto`` is ``ros2bag`` where ``ros2 bag`` exists: the ``ros2`` CLI on PATH and its ``bag`` verb
+    (the ``ros2bag`` package) importable. ros2cli alone (pip-installed launch tools) is not enough.
+    """
     if backend == "auto":
-        return "ros2bag" if shutil.which("ros2") else "rosbags"
+        has_bag_verb = importlib.util.find_spec("ros2bag") is not None
+        return "ros2bag" if shutil.which("ros2") and has_bag_verb else "rosbags"
     return backend
 
 
