@@ -14,6 +14,7 @@ demo: setup
 	$(VENV)/bin/vla-ros launch deploy duration:=$(DURATION) $(ARGS)
 
 test: setup
+	@VENV=$(VENV) bash scripts/setup_test_tools.sh
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -175,7 +175,8 @@ def bench_driver(port: str, calib_dir: Path, rate_hz: float, duration_s: float, 
     """The so101_driver executable, observed and commanded over DDS."""
     from sensor_msgs.msg import JointState
 
-    params = [f"port:={port}", f"robot_id:={ROBOT_ID}", f"calibration_dir:={calib_dir}"]
+    params = [f"port:={port}", f"robot_id:={ROBOT_ID}", f"calibration_dir:={calib_dir}",
+              "command_source:=bench_probe"]
     params.append(f"publish_rate_hz:={rate_hz}")
     proc = subprocess.Popen(
         [*_executable("so101_driver", "vla_ros.driver.node"), "--ros-args"]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BIN", "NodeProcess", "Probe"]
+__all__ = ["BIN", "NodeProcess", "Probe", "RoguePublisher"]
 
 BIN = Path(sys.executable).parent
 
@@ -138,3 +138,51 @@ class Probe:
             node.destroy_node()
         self.rclpy.try_shutdown(context=self.ctx)
         self._thread.join(5)
+
+
+class RoguePublisher:
+    """A stranger on a command topic: publishes one far ``sensor_msgs/JointState`` pose at ``rate_hz``
+    from its own thread, from its very first moment (no wait for discovery), like a second user's script.
+    :meth:`stop` ends the thread and destroys the node (which is in no executor)."""
+
+    def __init__(self, node: Any, topic: str, positions: Any, rate_hz: float = 30.0) -> None:
+        from sensor_msgs.msg import JointState
+
+        from vla_ros.robot.joints import JOINT_NAMES
+        from vla_ros.ros.qos import COMMAND_QOS
+
+        self.node = node
+        self.sent = 0
+        self._pub = node.create_publisher(JointState, topic, COMMAND_QOS)
+        self._msg = JointState(name=list(JOINT_NAMES), position=[float(p) for p in positions])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(1.0 / rate_hz,), daemon=True)
+        self._thread.start()
+
+    def _run(self, period_s: float) -> None:
+        while not self._stop.is_set():
+            self._pub.publish(self._msg)
+            self.sent += 1
+            self._stop.wait(period_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.node.destroy_node()
+
+
+def relaxed_convert_config(tmp_path: Path) -> Path:
+    """config/convert.yaml with 0.5 s tolerances and episodes split at gaps: on a loaded 2-core machine the
+    simulated streams have gaps (best-effort transport, sim slower than real time), which the converter
+    reports and would otherwise refuse."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((root / "config" / "convert.yaml").read_text())
+    topics = config["topics"]
+    for stream in [topics["state"], topics["action"], *topics["cameras"].values()]:
+        stream["tolerance_s"] = 0.5
+    config["on_gap"] = "split"
+    path = tmp_path / "convert.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path

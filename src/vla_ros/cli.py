@@ -28,9 +28,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "make-tiny-policy": ("vla_ros.policy.tiny:main", "write a tiny offline SmolVLA checkpoint"),
     "train": ("vla_ros.training.cli:train_main", "fine-tune SmolVLA (= python training/train_smolvla.py)"),
     "eval-offline": ("vla_ros.training.cli:eval_main", "evaluate checkpoints on held-out episodes"),
+    "diagnose": ("vla_ros.diagnose.cli:diagnose_main", "compare deployment episodes with the training data"),
     "closed-loop": ("vla_ros.closed_loop.cli:main",
                     "record, convert, train, deploy, measure success in sim (= training/closed_loop.py)"),
     "calibrate": ("vla_ros.driver.calibrate:main", "calibrate an SO-101 with lerobot"),
+    "view": ("vla_ros.viewer.cli:view_main", "show a dataset (lerobot's viz) or a bag in the web viewer"),
+    "task": ("vla_ros.session.commands:task_main", "set the running graph's task (policy guard applies)"),
+    "estop": ("vla_ros.session.commands:estop_main", "latch the running graph's e-stop (--release)"),
+    "enable": ("vla_ros.session.commands:enable_main", "enable the running policy (start-state gate)"),
+    "disable": ("vla_ros.session.commands:disable_main", "disable the running policy"),
+    "status": ("vla_ros.session.commands:status_main", "the running graph's state in one line (--follow)"),
+    "prepare": ("vla_ros.bringup.prepare:main", "make what a graph needs before it starts (launch files)"),
+    "contract": ("vla_ros.contract.cli:main", "what a checkpoint was trained on, each fact with its source"),
 }
 
 
@@ -44,6 +53,7 @@ def launch_main(argv: Sequence[str]) -> int:
     """``vla-ros launch GRAPH [name:=value ...]``."""
     from vla_ros.bringup.graph import GRAPHS, build_graph, launch_arguments, parse_launch_args
     from vla_ros.bringup.launcher import Supervisor
+    from vla_ros.bringup.network import discovery
     from vla_ros.bringup.prepare import prepare
 
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in GRAPHS:
@@ -58,6 +68,7 @@ def launch_main(argv: Sequence[str]) -> int:
     args = parse_launch_args(graph, words)
     prepare(graph, args)
     specs = build_graph(graph, args)
+    print(f"[launch] {discovery(args.get('network', 'localhost')).summary}", flush=True)
     return Supervisor(specs, namespace=args.get("namespace", "")).run(float(args.get("duration", "0")))
 
 

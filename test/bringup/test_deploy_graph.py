@@ -41,7 +41,7 @@ class Observer:
         self._sub(node, JointState, "joint_commands", COMMAND_QOS, self._on_command)
         self._sub(node, PolicyStatus, "policy/status", STATUS_QOS, self._keep("policy_status"))
         self._sub(node, SafetyStatus, "safety/status", STATUS_QOS, self._keep("safety_status"))
-        node.create_subscription(Clock, "/clock", lambda m: self.clock.append(
+        node.create_subscription(Clock, "clock", lambda m: self.clock.append(
             (time.monotonic(), m.clock.sec + m.clock.nanosec * 1e-9)), 10)
 
     def _sub(self, node, msg_type, topic, qos, extra=None):

@@ -87,7 +87,8 @@ def test_evaluation_adds_the_evaluator_and_starts_the_policy_disabled(tmp_path):
 
 
 @pytest.mark.parametrize("graph, args, fragment", [
-    ("deploy", ["evaluate:=2", "use_sim:=false", "port:=/dev/ttyACM0"], "use_sim"),
+    ("deploy", ["evaluate:=2", "eval_scoring:=sim", "use_sim:=false", "port:=/dev/ttyACM0"], "use_sim"),
+    ("deploy", ["evaluate:=2", "eval_scoring:=judge"], "eval_scoring"),
     ("deploy", ["image_size:=128"], "WIDTHxHEIGHT"),
     ("record", ["teleop:=expert"], "two_cubes"),
     ("record", ["teleop:=joystick"], "teleop"),

@@ -76,6 +76,82 @@ def test_report_measures_each_condition_and_passes_the_checks(tmp_path):
     assert "refused before the arm moved" in text and "'reach the red cube': 100% (2)" in text
 
 
+SWAP_REFUSAL = ("camera check: front looks like training's observation.images.camera2 (wrist): 0.91 vs "
+                "0.33 for observation.images.camera1 (front); wrist looks like training's "
+                "observation.images.camera1 (front): 0.88 vs 0.30 for observation.images.camera2 (wrist) — "
+                "devices swapped? (margin 0.58 per camera > 0.15) (camera_check:=refuse)")
+
+
+def _write_refusals(out, refusal=lambda plan: SWAP_REFUSAL, planned=4):
+    """Episodes as ``sim_evaluator`` records them when every ``policy/enable`` attempt is refused: the
+    episode is never played (no ground-truth sample, no trace); ``refusal(plan)`` None plays it."""
+    results = EvaluationResults(planned_episodes=planned)
+    for plan in plan_episodes(TASKS, ["red", "blue"], 2):
+        message = refusal(plan)
+        if message is None:
+            tracker = ReachTracker(plan.target_named)
+            tracker.update(0.0, np.array([0.1, 0.0, 0.15]), CUBES)
+            episode = EpisodeResult.from_plan(plan, enable_attempts=1)
+            episode.score(tracker, 0.0)
+        else:
+            episode = EpisodeResult.from_plan(plan, refused=True, refusal=message, enable_attempts=2,
+                                              earlier_refusals=[message])
+        results.episodes.append(episode)
+    results.save(out)
+
+
+def _physical(tmp_path, **kwargs):
+    paths = RunPaths(tmp_path)
+    _write_refusals(paths.eval_dir("cameras_swapped_physically"), **kwargs)
+    cfg = ClosedLoopConfig(output_dir=str(tmp_path), conditions=["cameras_swapped_physically"])
+    return paths, build_report(cfg, paths, {}, {})
+
+
+def test_camera_check_refusals_at_every_enable_count_as_refused_before_moving(tmp_path):
+    paths, report = _physical(tmp_path)
+    cond = report["conditions"]["cameras_swapped_physically"]
+    assert cond["status"] == "refused_by_guard" and cond["refused_at"] == "enable"
+    assert cond["episodes"] == 4 and cond["refusals"] == [SWAP_REFUSAL] * 4
+    assert report["checks"]["physical_camera_swap_caught"] is True
+    assert report["checks"]["camera_swap_caught"] is None
+    write_report(report, paths)
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved["checks"]["physical_camera_swap_caught"] is True
+    assert (tmp_path / "success.png").read_bytes()[:4] == b"\x89PNG"
+    text = format_report(report)
+    assert "cameras_swapped_physically" in text
+    assert "refused before the arm moved (at enable, 4 of 4 episodes): camera check: front looks like" in text
+    assert "physical_camera_swap_caught=True" in text
+
+
+@pytest.mark.parametrize("refusal, planned, status", [
+    (lambda plan: None, 4, "evaluated"),  # the policy ran every episode
+    (lambda plan: None if plan.index == 2 else SWAP_REFUSAL, 4, "evaluated"),  # one episode ran
+    (lambda plan: SWAP_REFUSAL, 6, "incomplete"),  # two planned episodes missing
+    (lambda plan: "start state refused: shoulder_lift 0.9 rad from the mean", 4, "refused_by_guard"),
+])
+def test_physical_swap_not_caught_when_the_policy_ran_or_another_guard_refused(tmp_path, refusal, planned,
+                                                                                status):
+    _, report = _physical(tmp_path, refusal=refusal, planned=planned)
+    assert report["conditions"]["cameras_swapped_physically"]["status"] == status
+    assert report["checks"]["physical_camera_swap_caught"] is False
+
+
+@pytest.mark.parametrize("refused, code", [(True, 0), (False, 1)])
+def test_the_run_fails_unless_the_physical_swap_was_refused(tmp_path, capsys, refused, code):
+    from vla_ros.closed_loop.cli import main
+
+    _write_refusals(RunPaths(tmp_path).eval_dir("cameras_swapped_physically"),
+                    refusal=(lambda plan: SWAP_REFUSAL) if refused else (lambda plan: None))
+    argv = ["--output-dir", str(tmp_path), "--from-stage", "report",
+            "--conditions", "cameras_swapped_physically"]
+    assert main(argv) == code
+    out = capsys.readouterr().out
+    assert ("was not refused before the arm moved" in out) == (not refused)
+    checks = json.loads((tmp_path / "report.json").read_text())["checks"]
+    assert checks["physical_camera_swap_caught"] is refused
+
+
 def test_a_policy_that_ignores_the_instruction_fails_the_check(tmp_path):
     _, report = _run(tmp_path, exchanged_follows=False)
     assert not report["checks"]["follows_instruction"] and report["checks"]["instruction_flips"] == 0
@@ -85,6 +161,7 @@ def test_missing_results_are_reported_not_hidden(tmp_path):
     report = build_report(ClosedLoopConfig(output_dir=str(tmp_path)), RunPaths(tmp_path), {}, {})
     assert report["conditions"]["trained"]["status"] == "failed"
     assert not report["checks"]["above_baseline"] and report["checks"]["camera_swap_caught"] is False
+    assert report["checks"]["physical_camera_swap_caught"] is False
 
 
 def test_guard_message_needs_the_refusal(tmp_path):

@@ -71,6 +71,8 @@ def graph(context, emulator, make_config, robot_id, waiter):
         Parameter("reconnect_backoff_s", value=0.1),
         Parameter("reconnect_backoff_max_s", value=0.4),
         Parameter("diagnostics_period_s", value=0.5),
+        Parameter("command_source", value="probe"),
+        Parameter("startup_check_s", value=0.3),
     ]
     driver = So101DriverNode(namespace=ns, context=context, parameter_overrides=overrides)
     probe_node = rclpy.create_node("probe", namespace=ns, context=context)

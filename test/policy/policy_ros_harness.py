@@ -44,14 +44,18 @@ class Harness:
         params: the node's parameter overrides.
         image_age_s: how old the published images claim to be (stale-data tests).
         image_size: ``(H, W)`` of the published images.
+        frames: camera name (``front``, ``wrist``) -> the ``(H, W, 3)`` uint8 RGB image to publish now
+            (default: the same grey image on both).
     """
 
     def __init__(self, params: list[Parameter], *, image_age_s: float = 0.0,
-                 image_size: tuple[int, int] = (48, 64)) -> None:
+                 image_size: tuple[int, int] = (48, 64),
+                 frames: Callable[[str], np.ndarray] | None = None) -> None:
         self.ns = f"/t_{uuid.uuid4().hex[:8]}"
         self.policy = SmolVLAPolicyNode(namespace=self.ns, parameter_overrides=params)
         self.io = Node("policy_test_io", namespace=self.ns)
         self.image_age_s = image_age_s
+        self.frames = frames
         self.commands: list[tuple[float, float, np.ndarray]] = []  # (receive s, header stamp s, positions)
         self.chunks: list[ActionChunk] = []
         self.statuses: list[PolicyStatus] = []
@@ -87,8 +91,13 @@ class Harness:
     def _publish_images(self) -> None:
         ns = self.io.get_clock().now().nanoseconds - int(self.image_age_s * 1e9)
         self._image.header.stamp.sec, self._image.header.stamp.nanosec = divmod(ns, 1_000_000_000)
-        for pub in self.img_pubs:
-            pub.publish(self._image)
+        for cam, pub in zip(("front", "wrist"), self.img_pubs):
+            if self.frames is None:
+                pub.publish(self._image)
+                continue
+            msg = Image(**rgb_to_fields(self.frames(cam)))
+            msg.header.stamp = self._image.header.stamp
+            pub.publish(msg)
 
     # ---- outputs
     def _on_command(self, msg: JointState) -> None:

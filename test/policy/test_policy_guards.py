@@ -107,8 +107,11 @@ def test_task_accepted(task, allow, result):
     assert warning == result or (result and result in warning)
 
 
-def test_task_unknown_training_tasks_are_not_checked():
-    assert check_task("whatever the user says", [], allow_new_task=False) is None
+def test_task_unknown_training_tasks_refuse_unless_allowed():
+    with pytest.raises(TaskRefusedError, match=r"tasks of this checkpoint are unknown \(no dataset\)"):
+        check_task("whatever the user says", [], allow_new_task=False, source="no dataset")
+    warning = check_task("whatever the user says", [], allow_new_task=True, source="no dataset")
+    assert "unknown (no dataset)" in warning and "runs unchecked" in warning
 
 
 @pytest.mark.parametrize(

@@ -86,11 +86,12 @@ class Bench:
         from vla_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, STATUS_QOS
         from vla_ros.safety.node import SafetySupervisorNode
 
+        tester = f"safety_tester_{uuid.uuid4().hex[:6]}"  # the policy here: the supervisor's command source
+        params.setdefault("command_source", tester)
         overrides = [Parameter(k, value=v) for k, v in params.items()]
         self.supervisor = SafetySupervisorNode(namespace=self.ns, context=self.ctx,
                                                parameter_overrides=overrides)
-        node = self.rclpy.create_node(f"safety_tester_{uuid.uuid4().hex[:6]}", namespace=self.ns,
-                                      context=self.ctx)
+        node = self.rclpy.create_node(tester, namespace=self.ns, context=self.ctx)
         self.node = node
         self.arm_pose = np.array(start_pose, dtype=float)
         self.cmd_pub = node.create_publisher(JointState, "policy/joint_commands", COMMAND_QOS)

@@ -114,10 +114,10 @@ def test_contract_in_radians_needs_no_calibration(tmp_path):
 
 def test_missing_or_empty_contract_falls_back_with_a_note(tmp_path):
     dist, notes = load_start_distribution(tmp_path, "", Units.LEROBOT, None)
-    assert dist is None and "no vla_ros_contract.json" in notes[0]
+    assert dist is None and "start state unknown: no vla_ros_contract.json records it" in notes[0]
     _contract([], []).save(tmp_path)
     dist, notes = load_start_distribution(tmp_path, "", Units.LEROBOT, None)
-    assert dist is None and "records no start state" in notes[0]
+    assert dist is None and "start state unknown" in notes[0]
 
 
 def test_load_converter_reads_the_lerobot_calibration(tmp_path, limits, converter):

@@ -329,7 +329,8 @@ def test_start_state_check_with_and_without_a_distribution(limits):
     r = Rig(limits, arm=[0.0, 0, 0, 0, 0, 1.2])
     r.tick()
     report = r.sup.check_start_state()
-    assert report.ok and "skipped" in report.message
+    assert not report.ok and "start-state statistics are unknown" in report.message  # no silent skip
+    assert "start_state_check:=skip" in report.message
     dist = StartStateDistribution(np.zeros(6), np.full(6, 0.01), "demo")
     r2 = Rig(limits, arm=[0.0, 0, 0, 0, 0, 1.2], distribution=dist)
     r2.tick()

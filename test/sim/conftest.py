@@ -33,7 +33,8 @@ def sim_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         assert calib_file.exists(), "the simulator wrote no calibration:\n" + sim.output()
         driver = NodeProcess("so101_driver", tmp / "driver.log", namespace, port=str(tmp / "bus"),
                              calibration_dir=str(calib), robot_id="simbot", publish_rate_hz=50.0,
-                             reconnect_backoff_s=0.2, reconnect_backoff_max_s=1.0)
+                             reconnect_backoff_s=0.2, reconnect_backoff_max_s=1.0,
+                             command_source="sim_probe")  # the probe commands the arm here
         yield {"sim": sim, "driver": driver, "probe": probe, "namespace": namespace, "calibration": calib}
     finally:
         probe.close()

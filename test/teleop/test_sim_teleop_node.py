@@ -72,7 +72,8 @@ def _start_graph(tmp_path: Path, namespace: str, start_node) -> Path:
         time.sleep(0.1)
     assert calib_file.exists(), "the simulator wrote no calibration:\n" + sim.output()
     start_node("so101_driver", namespace, port=str(bus), calibration_dir=str(calib), robot_id="teleop_sim",
-               publish_rate_hz=50.0, reconnect_backoff_s=0.2, reconnect_backoff_max_s=1.0, use_sim_time=True)
+               publish_rate_hz=50.0, reconnect_backoff_s=0.2, reconnect_backoff_max_s=1.0, use_sim_time=True,
+               command_source="sim_teleop")  # no supervisor in this graph: the teleop drives the arm
     # a stale task: if sim_teleop did not set the task per episode, the bags would carry this one
     start_node("bag_recorder", namespace, output_dir=str(bags), task="wave the arm", use_sim_time=True)
     return bags

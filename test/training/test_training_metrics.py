@@ -55,3 +55,30 @@ def test_largest_jump_over_episodes() -> None:
 def test_shape_mismatch_is_refused() -> None:
     with pytest.raises(ValueError):
         trajectory_metrics([TRUTH[:10]], [TRUTH], **STATS)
+
+
+def test_a_joint_without_range_is_na_and_left_out_of_the_mean():
+    truth = np.hstack([TRUTH, np.full((len(TRUTH), 1), 7.0)])  # a third joint that never moves
+    pred = truth + np.array([5.0, 0.0, 3.0])  # joint 0 off by more than its tolerance (4 deg)
+    stats = {**STATS, "action_mean": truth.mean(axis=0), "action_std": truth.std(axis=0),
+             "joint_range": truth.max(axis=0) - truth.min(axis=0)}
+    m = trajectory_metrics([pred], [truth], **stats)
+    assert m["tolerance"][2] == 0.0 and m["success_rate"] == [0.0, 1.0, None]
+    assert "no range in the data" in m["success_na"]["2"]
+    assert m["mean_success_rate"] == pytest.approx(0.5)  # joints 0 and 1 only, not (0 + 1 + 1) / 3
+    m = trajectory_metrics([truth[:, 2:]], [truth[:, 2:]], action_mean=np.array([7.0]),
+                           action_std=np.array([0.0]), joint_range=np.array([0.0]), gripper_index=None)
+    assert m["success_rate"] == [None] and m["mean_success_rate"] is None
+
+
+def test_the_table_says_na_and_why():
+    from vla_ros.training.evaluate import CheckpointResult, EvalReport, format_table
+
+    truth = np.hstack([TRUTH, np.full((len(TRUTH), 1), 7.0)])
+    m = trajectory_metrics([truth], [truth], action_mean=truth.mean(axis=0), action_std=truth.std(axis=0),
+                           joint_range=truth.max(axis=0) - truth.min(axis=0), gripper_index=1)
+    report = EvalReport({}, ["ds"], [[0]], "given", ["pan.pos", "gripper.pos", "roll.pos"], False,
+                        [CheckpointResult("ckpt", "/ckpt", 5, m)])
+    table = format_table(report)
+    assert "100.0%" in table and "n/a" in table
+    assert "roll.pos: success n/a, no range in the data" in table and "left out of the mean" in table

@@ -88,6 +88,8 @@ def test_checkpoints_in_lerobot_layout(trained_run: Path, so101_dataset: Path) -
     assert contract.camera_map == {"observation.images.front": "observation.images.camera1",
                                    "observation.images.wrist": "observation.images.camera2"}
     assert len(contract.start_state_mean) == 6 and contract.joint_names[5] == "gripper"
+    assert set(contract.camera_signatures) == {"observation.images.front", "observation.images.wrist"}
+    assert contract.source("camera_signatures").startswith(f"dataset {so101_dataset}")
     record = TrainRecord.load(pretrained)
     assert record is not None and record.step == 4 and record.datasets == [str(so101_dataset)]
     assert not set(record.split.train[0]) & set(record.split.val[0]) and record.split.val[0]

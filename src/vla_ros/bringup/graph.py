@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from vla_ros.bringup.network import NETWORKS, apply_environment, discovery
 from vla_ros.config import parse_image_size
 from vla_ros.errors import ConfigError
 
@@ -55,6 +56,10 @@ class NodeSpec:
         optional: skip, with a notice, when the executable is not installed (e.g. RViz on the pip path).
         required: if the process exits, the whole graph is stopped.
         ends_graph: when this node exits with status 0 (its job is done), the graph stops normally.
+        stops_first: ``vla-ros launch`` stops it before the others (the driver: torque off while the
+            simulator's bus is still there).
+        env: environment of the process, ``(name, value)``; None removes the variable (discovery range,
+            :mod:`vla_ros.bringup.network`).
     """
 
     name: str
@@ -67,6 +72,12 @@ class NodeSpec:
     optional: bool = False
     required: bool = True
     ends_graph: bool = False
+    stops_first: bool = False
+    env: tuple[tuple[str, str | None], ...] = ()
+
+    def environment(self, **extra: str) -> dict[str, str]:
+        """This process's environment: the launcher's, with ``extra`` and :attr:`env` applied."""
+        return apply_environment({**os.environ, **extra}, self.env)
 
 
 SHARE = "$(share)"
@@ -90,11 +101,20 @@ COMMON_ARGS = [
     LaunchArg("wrist_device", "1", "Wrist camera device index, path or video file (hardware only)."),
     LaunchArg("rviz", "false", "Start RViz with the arm model, camera feeds and the action chunk."),
     LaunchArg("monitor", "true", "Print a compact live summary of rates, latency, queue and safety."),
+    LaunchArg("viewer", "none", "'rerun': serve a live web viewer of the cameras (as the policy sees them), "
+              "joints, chunk, 3D arm and log; its URL is printed at start ('none' = no viewer)."),
+    LaunchArg("viewer_port", "9090", "Web port of viewer:=rerun (its gRPC feed uses the next port)."),
+    LaunchArg("viewer_save", "", "Record the viewer's data to this .rrd file (with or without "
+              "viewer:=rerun)."),
     LaunchArg("seed", "0", "Simulation randomisation seed."),
     LaunchArg("two_cubes", "false", "Simulation: a red and a blue cube on the table (default one red cube)."),
     LaunchArg("cube_layout", "random", "Simulation: 'random' cube poses, or 'slots' (fixed, jittered)."),
     LaunchArg("image_size", "", "Simulation camera size 'WIDTHxHEIGHT' ('' = config/so101_sim.yaml)."),
+    LaunchArg("swap_cameras", "false", "Simulation: publish front's image on wrist's topics and vice versa "
+              "(swapped camera devices, names unchanged)."),
     LaunchArg("duration", "0", "Stop the whole graph after this many seconds (0 = until Ctrl-C)."),
+    LaunchArg("network", "localhost", f"Discovery: {' or '.join(NETWORKS)} ('subnet' for a viewer or policy "
+              "on another machine; every machine on the network and ROS_DOMAIN_ID then shares the topics)."),
 ]
 
 DEPLOY_ARGS = [
@@ -108,12 +128,19 @@ DEPLOY_ARGS = [
     LaunchArg("torch_threads", "", "Policy inference threads ('' = config/smolvla_policy.yaml; 1 suits tiny "
               "models on a busy CPU)."),
     LaunchArg("allow_camera_remap", "false", "Accept a camera_map that differs from the training mapping."),
+    LaunchArg("camera_check", "refuse", "Cameras checked by what they see against the training cameras: "
+              "refuse (and hold), warn or off."),
     LaunchArg("autostart", "true", "Reset to home, check the start state and enable the policy at start."),
     LaunchArg("evaluate", "0", "Simulation: run this many evaluation episodes per task with sim_evaluator, "
               "write the results and stop (0 = no evaluation)."),
     LaunchArg("eval_output", "evaluation", "Directory of the evaluation results (evaluate > 0)."),
     LaunchArg("eval_episode_duration_s", "8", "Simulated seconds the policy runs per evaluation episode."),
     LaunchArg("exchange_tasks", "false", "Evaluation: give each episode the other target's instruction."),
+    LaunchArg("eval_scoring", "auto", "Evaluation scored by 'sim' (the simulator: sim_evaluator) or the "
+              "'operator' (eval_session: keys s/f/r); 'auto' = sim in simulation, operator on hardware."),
+    LaunchArg("eval_reset_time_s", "10", "Operator evaluation: reset period after each episode, s."),
+    LaunchArg("record_eval", "false", "Operator evaluation: record each episode as a bag "
+              "(<eval_output>/bags)."),
 ]
 
 RECORD_ARGS = [
@@ -123,8 +150,15 @@ RECORD_ARGS = [
               "the named cube, one task per episode) or 'leader' (leader arm)."),
     LaunchArg("leader_port", "/dev/ttyACM1", "Serial port of the leader arm (teleop:=leader)."),
     LaunchArg("leader_id", "leader", "LeRobot calibration id of the leader arm."),
-    LaunchArg("episodes", "1", "Episodes to record unattended (sim teleop)."),
-    LaunchArg("episode_duration_s", "10", "Length of each unattended episode, seconds."),
+    LaunchArg("episodes", "1", "Episodes to record (teleop:=leader: in the operator's session, with keys)."),
+    LaunchArg("episode_duration_s", "10", "Length of each unattended episode, seconds (sim teleop)."),
+    LaunchArg("episode_time_s", "", "teleop:=leader: longest episode, s (lerobot-record's "
+              "--dataset.episode_time_s; '' = episode_duration_s)."),
+    LaunchArg("reset_time_s", "10", "teleop:=leader: reset period between episodes, s "
+              "(--dataset.reset_time_s)."),
+    LaunchArg("on_stop", "save", "teleop:=leader: Esc or Ctrl-C during an episode 'save's or 'discard's it."),
+    LaunchArg("teleop_max_velocity", "", "Sim teleop: joint speed of the scripted motions, rad/s ('' = "
+              "config/sim_teleop.yaml); the safety supervisor still limits what reaches the arm."),
 ]
 
 
@@ -146,7 +180,7 @@ def _identity(a: Mapping[str, str]) -> dict[str, str]:
 
 def _sim_parameters(a: Mapping[str, str]) -> dict[str, Any]:
     params: dict[str, Any] = {"seed": int(a["seed"]), "two_cubes": _truthy(a["two_cubes"]),
-                              "cube_layout": a["cube_layout"]}
+                              "cube_layout": a["cube_layout"], "swap_cameras": _truthy(a["swap_cameras"])}
     if a["image_size"]:
         width, height = parse_image_size(a["image_size"])
         params.update(image_width=width, image_height=height)
@@ -171,7 +205,7 @@ def _hardware_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
                                   parameters={"name": cam, "device": a[f"{cam}_device"],
                                               "frame_id": f"{cam}_camera_optical_frame"}))
     nodes.append(NodeSpec("so101_driver", "so101_driver", params_file="so101_driver.yaml",
-                          parameters={"port": port, **identity}))
+                          parameters={"port": port, **identity}, stops_first=True))
     nodes.append(NodeSpec("robot_state_publisher", "robot_state_publisher",
                           package="robot_state_publisher", optional=True, required=False,
                           parameters={"robot_description": URDF_TEXT}))
@@ -186,7 +220,24 @@ def _viewer_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
                               arguments=("-d", f"{SHARE}/rviz/vla_ros.rviz")))
     if _truthy(a.get("monitor", "false")):
         nodes.append(NodeSpec("status_monitor", "status_monitor", required=False))
-    return nodes
+    bridge = _rerun_bridge(a)
+    return [*nodes, bridge] if bridge else nodes
+
+
+def _rerun_bridge(a: Mapping[str, str]) -> NodeSpec | None:
+    """``rerun_bridge`` for ``viewer:=rerun`` and/or ``viewer_save:=FILE.rrd``; none without rerun-sdk
+    (``prepare`` prints why)."""
+    from vla_ros.viewer.session import rerun_missing
+
+    viewer, save = a.get("viewer", "none"), a.get("viewer_save", "")
+    if viewer not in ("none", "rerun"):
+        raise ConfigError(f"viewer:={viewer} must be 'none' or 'rerun'")
+    if (viewer == "none" and not save) or rerun_missing():
+        return None
+    return NodeSpec("rerun_bridge", "rerun_bridge", required=False, parameters={
+        "serve": viewer == "rerun", "web_port": int(a.get("viewer_port") or 9090),
+        "save_path": str(Path(save).expanduser().resolve()) if save else "",
+        "policy_node": "smolvla_policy" if "policy_path" in a else ""})
 
 
 def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
@@ -196,7 +247,8 @@ def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
     evaluator = _evaluator(a)
     autostart = _truthy(a["autostart"]) and evaluator is None
     policy_params: dict[str, Any] = {"policy_path": policy, "autostart": autostart, **identity,
-                                     "allow_camera_remap": _truthy(a["allow_camera_remap"])}
+                                     "allow_camera_remap": _truthy(a["allow_camera_remap"]),
+                                     "camera_check": a["camera_check"]}
     if a["task"]:
         policy_params["task"] = a["task"]
     if a["torch_threads"]:
@@ -212,22 +264,46 @@ def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
         NodeSpec("smolvla_policy", "smolvla_policy", params_file="smolvla_policy.yaml",
                  parameters=policy_params),
         *([evaluator] if evaluator else []),
+        *(_eval_recorder(a) if evaluator and evaluator.name == "eval_session" else []),
         *_viewer_nodes(a),
     ]
 
 
 def _evaluator(a: Mapping[str, str]) -> NodeSpec | None:
-    """``sim_evaluator`` when ``evaluate:=M`` (> 0): it enables the policy per episode and ends the graph."""
+    """``sim_evaluator`` (simulator scoring) or ``eval_session`` (operator scoring) when ``evaluate:=M``
+    (> 0): it enables the policy per episode and ends the graph."""
     episodes = int(a["evaluate"])
     if episodes <= 0:
         return None
-    if not _truthy(a["use_sim"]):
-        raise ConfigError("evaluate:=M needs use_sim:=true: success is measured in the simulator")
+    scoring = a["eval_scoring"] if a["eval_scoring"] != "auto" else ("sim" if _truthy(a["use_sim"]) else
+                                                                     "operator")
+    if scoring not in ("sim", "operator"):
+        raise ConfigError(f"eval_scoring:={a['eval_scoring']} must be 'auto', 'sim' or 'operator'")
+    if scoring == "sim" and not _truthy(a["use_sim"]):
+        raise ConfigError("eval_scoring:=sim needs use_sim:=true: the simulator measures success")
+    if scoring == "operator":
+        return NodeSpec("eval_session", "eval_session", ends_graph=True, stops_first=True,
+                        parameters={"episodes_per_task": episodes, "tasks": [a["task"] or ""],
+                                    "episode_time_s": float(a["eval_episode_duration_s"]),
+                                    "reset_time_s": float(a["eval_reset_time_s"]),
+                                    "record_eval": _truthy(a["record_eval"]),
+                                    "output_dir": str(Path(a["eval_output"]).resolve()),
+                                    "terminal": _terminal()})
     return NodeSpec("sim_evaluator", "sim_evaluator", params_file="sim_evaluator.yaml", ends_graph=True,
                     parameters={"episodes_per_task": episodes,
                                 "episode_duration_s": float(a["eval_episode_duration_s"]),
                                 "exchange_tasks": _truthy(a["exchange_tasks"]),
                                 "output_dir": str(Path(a["eval_output"]).resolve())})
+
+
+def _eval_recorder(a: Mapping[str, str]) -> list[NodeSpec]:
+    """``bag_recorder`` for ``record_eval:=true``: each scored episode a bag in ``<eval_output>/bags``."""
+    if not _truthy(a["record_eval"]):
+        return []
+    return [NodeSpec("bag_recorder", "bag_recorder", params_file="bag_recorder.yaml",
+                     parameters={"task": a["task"] or "evaluation", "prefix": "eval",
+                                 "output_dir": str(Path(a["eval_output"]).resolve() / "bags"),
+                                 "extra_topics": ["policy/action_chunk=vla_ros/msg/ActionChunk"]})]
 
 
 def _record(a: Mapping[str, str]) -> list[NodeSpec]:
@@ -242,16 +318,45 @@ def _record(a: Mapping[str, str]) -> list[NodeSpec]:
                                       "episode_duration_s": float(a["episode_duration_s"]),
                                       "mode": "reach" if a["teleop"] == "expert" else "random"})
     else:
+        identity = _identity(a)
         teleop = NodeSpec("leader_teleop", "leader_teleop", params_file="leader_teleop.yaml",
-                          parameters={"port": a["leader_port"], "robot_id": a["leader_id"]})
+                          parameters={"port": a["leader_port"], "robot_id": a["leader_id"],
+                                      "follower_id": identity["robot_id"],
+                                      "calibration_dir": identity["calibration_dir"],
+                                      "leader_calibration_dir": a["calibration_dir"]})
     # In simulation sim_teleop starts and stops each episode through record/start and record/stop;
-    # with the leader arm, episodes of episode_duration_s are recorded back to back.
-    leader = a["teleop"] == "leader"
+    # with the leader arm, record_session does, on the operator's keys.
     recorder = NodeSpec("bag_recorder", "bag_recorder", params_file="bag_recorder.yaml",
-                        parameters={"task": a["task"], "output_dir": str(Path(a["output_dir"]).resolve()),
-                                    "autostart": leader,
-                                    "episode_duration_s": float(a["episode_duration_s"]) if leader else 0.0})
-    return [*_hardware_nodes(a), teleop, recorder, *_viewer_nodes(a)]
+                        parameters={"task": a["task"], "output_dir": str(Path(a["output_dir"]).resolve())})
+    session = [_record_session(a)] if a["teleop"] == "leader" else []
+    return [*_hardware_nodes(a), *_supervised(teleop, a), recorder, *session, *_viewer_nodes(a)]
+
+
+def _supervised(teleop: NodeSpec, a: Mapping[str, str]) -> list[NodeSpec]:
+    """The teleop node publishing into the safety supervisor's input, and the supervisor taking it only
+    from that node: nothing but the supervisor moves the arm, recording included."""
+    if teleop.name == "sim_teleop" and a["teleop_max_velocity"]:
+        teleop = replace(teleop, parameters={**teleop.parameters,
+                                             "max_velocity_rad_s": float(a["teleop_max_velocity"])})
+    teleop = replace(teleop, remappings=(*teleop.remappings, ("joint_commands", "policy/joint_commands")))
+    return [teleop, NodeSpec("safety_supervisor", "safety_supervisor", params_file="safety_supervisor.yaml",
+                             parameters={**_identity(a), "command_source": teleop.name})]
+
+
+def _record_session(a: Mapping[str, str]) -> NodeSpec:
+    """``record_session``: keys from the terminal ``vla-ros launch`` runs in (none: on its timers).
+
+    Stopped first, so that Ctrl-C saves or discards the running episode before the recorder stops.
+    """
+    return NodeSpec("record_session", "record_session", ends_graph=True, stops_first=True,
+                    parameters={"episodes": int(a["episodes"]), "on_stop": a["on_stop"],
+                                "episode_time_s": float(a["episode_time_s"] or a["episode_duration_s"]),
+                                "reset_time_s": float(a["reset_time_s"]), "terminal": _terminal()})
+
+
+def _terminal() -> str:
+    """The terminal the launch runs in (the operator's keys), '' when not started from one."""
+    return os.ttyname(0) if os.isatty(0) else ""
 
 
 def _view(a: Mapping[str, str]) -> list[NodeSpec]:
@@ -268,7 +373,9 @@ GRAPHS: dict[str, tuple[list[LaunchArg], Callable[[Mapping[str, str]], list[Node
     "deploy": (COMMON_ARGS + DEPLOY_ARGS, _deploy),
     "record": (COMMON_ARGS + RECORD_ARGS, _record),
     "view": ([LaunchArg("namespace", "", "Namespace for every node."),
-              LaunchArg("duration", "0", "Stop after this many seconds (0 = until Ctrl-C).")], _view),
+              LaunchArg("duration", "0", "Stop after this many seconds (0 = until Ctrl-C)."),
+              LaunchArg("network", "localhost", "Discovery: 'localhost' or 'subnet' (to view another "
+                        "machine's graph)")], _view),
 }
 
 
@@ -315,4 +422,10 @@ def build_graph(graph: str, args: Mapping[str, str]) -> list[NodeSpec]:
         # when rendering cannot keep up), so every other node runs on that clock.
         specs = [replace(s, parameters={**s.parameters, "use_sim_time": True}) if s.name != "so101_sim"
                  else s for s in specs]
-    return specs
+        if graph == "deploy" and values.get("namespace", "").strip("/"):
+            # Each simulated arm's time is its own: /clock into the namespace, so that two simulated
+            # deploy graphs on one ROS domain do not run on each other's clocks. (Not in record graphs:
+            # `ros2 bag record --use-sim-time`, started by bag_recorder, listens on /clock.)
+            specs = [replace(s, remappings=(*s.remappings, ("/clock", "clock"))) for s in specs]
+    env = discovery(values.get("network", "localhost")).env
+    return [replace(s, env=env) for s in specs]

@@ -109,8 +109,10 @@ class Supervisor:
         self._workdir = Path(tempfile.mkdtemp(prefix="vla_ros_launch_"))
 
     def say(self, line: str) -> None:
+        # On a terminal, clear the line first: a session's status line may be drawn there.
+        clear = "\r\x1b[2K" if self.out.isatty() else ""
         with self._lock:
-            self.out.write(line + "\n")
+            self.out.write(clear + line + "\n")
             self.out.flush()
 
     def request_stop(self, *_: object) -> None:

@@ -5,6 +5,10 @@ then serves until SIGINT/SIGTERM. Example::
 
     sts_bus_emulator --link /tmp/so101.tty &
     lerobot-calibrate --robot.type=so101_follower --robot.port=/tmp/so101.tty --robot.id=sim
+
+With ``--leader`` the bus plays a leader arm instead (:class:`vla_ros.bus.leader.ScriptedLeader`): torque
+off, every joint swinging ``--leader-amplitude-ticks`` about ``--initial-ticks`` with period
+``--leader-period-s``, whatever is written to it; ``leader_teleop`` reads it with lerobot's SOLeader.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import threading
 from collections.abc import Sequence
 
 from vla_ros.bus.emulator import BusEmulator
+from vla_ros.bus.leader import ScriptedLeader
 from vla_ros.bus.servo import DEFAULT_ACCELERATION_TICKS_S2, DEFAULT_MAX_SPEED_TICKS_S, MAX_TICK, ServoModel
 from vla_ros.errors import VlaRosError
 
@@ -43,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_ACCELERATION_TICKS_S2,
         help="servo acceleration",
     )
+    parser.add_argument("--leader", action="store_true",
+                        help="play a leader arm: torque off, joints following a scripted swing")
+    parser.add_argument("--leader-amplitude-ticks", type=float, default=200.0,
+                        help="leader: half the swing of every joint, ticks (~652 per radian)")
+    parser.add_argument("--leader-period-s", type=float, default=4.0, help="leader: period of the swing, s")
     parser.add_argument("-v", "--verbose", action="store_true", help="log plug/unplug events")
     return parser
 
@@ -52,7 +62,9 @@ def main(args: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(args)
     logging.basicConfig(level=logging.INFO if ns.verbose else logging.WARNING, format="%(message)s")
     try:
-        physics = ServoModel(
+        physics = ScriptedLeader.swinging(
+            ns.ids, ns.leader_amplitude_ticks, ns.leader_period_s, ns.initial_ticks
+        ) if ns.leader else ServoModel(
             ns.ids,
             dict.fromkeys(ns.ids, ns.initial_ticks),
             max_speed_ticks_s=ns.max_speed_ticks_s,
@@ -68,7 +80,8 @@ def main(args: Sequence[str] | None = None) -> int:
         signal.signal(sig, lambda *_: done.set())
     try:
         print(emulator.port, flush=True)
-        print(f"sts_bus_emulator: servos {ns.ids} on {emulator.port}; Ctrl-C to stop", file=sys.stderr)
+        role = "leader arm" if ns.leader else "servos"
+        print(f"sts_bus_emulator: {role} {ns.ids} on {emulator.port}; Ctrl-C to stop", file=sys.stderr)
         while not done.wait(0.5):
             pass
     finally:

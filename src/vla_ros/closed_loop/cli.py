@@ -56,7 +56,8 @@ def run(cfg: ClosedLoopConfig) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: parse flags, run, exit 0 when every stage ran (1 with the failing stage's log)."""
+    """Entry point: parse flags, run, exit 0 when every stage ran (1 with the failing stage's log, or when
+    the physically swapped cameras were not refused before the arm moved in every episode)."""
     parser = argparse.ArgumentParser(
         prog="closed_loop.py",
         description="Record expert demonstrations in simulation, convert, fine-tune a tiny SmolVLA, deploy "
@@ -67,8 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_config_arguments(parser, ClosedLoopConfig)
     cfg = config_from_args(ClosedLoopConfig, parser.parse_args(argv))
     try:
-        run(cfg)
+        report = run(cfg)
     except StageError as err:
         print(f"closed loop: {err}")
+        return 1
+    if report["checks"]["physical_camera_swap_caught"] is False:
+        print("closed loop: cameras_swapped_physically was not refused before the arm moved in every "
+              f"episode: {report['conditions']['cameras_swapped_physically']}")
         return 1
     return 0

@@ -11,8 +11,8 @@ __all__ = ["CONDITION_NAMES", "STAGES", "ClosedLoopConfig"]
 
 STAGES = ("record", "convert", "train", "evaluate", "report")
 """The stages, in order; ``--from-stage`` re-runs from one of them, reusing the earlier outputs."""
-CONDITION_NAMES = ("trained", "instructions_exchanged", "cameras_swapped", "cameras_swapped_allowed",
-                   "random_baseline")
+CONDITION_NAMES = ("trained", "instructions_exchanged", "cameras_swapped", "cameras_swapped_physically",
+                   "cameras_swapped_allowed", "random_baseline")
 """The evaluation conditions (:data:`vla_ros.closed_loop.stages.CONDITIONS` defines each)."""
 
 
@@ -54,8 +54,10 @@ class ClosedLoopConfig:
         "simulated seconds the policy runs per evaluation episode", range=(1.0, 600.0)))
     conditions: list[str] = field(default_factory=lambda: list(CONDITION_NAMES), metadata=param(
         "evaluation conditions: trained, instructions_exchanged (each scene gets the other instruction), "
-        "cameras_swapped (the guard should refuse before the arm moves), cameras_swapped_allowed (the "
-        "same with allow_camera_remap, to measure the drop), random_baseline (the untrained start policy)"))
+        "cameras_swapped (the guard should refuse before the arm moves), cameras_swapped_physically "
+        "(swap_cameras:=true, images swapped under unchanged names: the camera check should refuse at "
+        "every enable), cameras_swapped_allowed (camera_map swapped with allow_camera_remap, to measure "
+        "the drop), random_baseline (the untrained start policy)"))
     stage_timeout_s: float = field(default=1800.0, metadata=param(
         "wall-clock limit of each stage process, s", range=(10.0, 86400.0)))
 

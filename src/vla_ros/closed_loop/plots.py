@@ -65,7 +65,8 @@ def plot_episode(trace: Path, out: Path) -> Path:
 
 def plot_success(report: Mapping[str, Any], out: Path) -> Path:
     """Bar chart of the success rate per instruction for every condition (bars in the named cube's
-    colour where matplotlib knows it; a condition the guard refused is marked, not drawn as 0)."""
+    colour where matplotlib knows it; a condition the guard refused, at start-up or at every enable, is
+    marked, not drawn as 0)."""
     from matplotlib.colors import is_color_like
 
     conds = report["conditions"]
@@ -83,11 +84,13 @@ def plot_success(report: Mapping[str, Any], out: Path) -> Path:
         ax.bar_label(bars, labels=labels, fontsize=8)
     for xi, cond in zip(x, conds.values()):
         if cond["status"] == "refused_by_guard":
-            ax.text(xi + width * (len(tasks) - 1) / 2, 0.5, "refused by\nthe guard\nbefore moving",
+            where = "\n(at enable)" if cond.get("refused_at") == "enable" else ""
+            ax.text(xi + width * (len(tasks) - 1) / 2, 0.5, "refused by\nthe guard\nbefore moving" + where,
                     ha="center", va="center", fontsize=9)
     ax.set_xticks(x + width * (len(tasks) - 1) / 2, list(conds), rotation=15)
     ax.set(ylim=(0, 1.1), ylabel="success rate", title="closed loop in simulation: success per instruction")
-    ax.legend()
+    if tasks:
+        ax.legend()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)
     return out

@@ -5,8 +5,14 @@
 ``above_baseline`` (every instruction's success rate is at least :data:`CLEAR_MARGIN` above the
 random policy's), ``follows_instruction`` (with the instructions exchanged on the same scenes the
 policy reaches the newly named cube: success stays at least :data:`CLEAR_MARGIN` above the baseline
-and the cube reached changes with the instruction) and ``camera_swap_caught`` (the guard refused the
-swapped cameras before the arm moved).
+and the cube reached changes with the instruction), ``camera_swap_caught`` (the guard refused the
+swapped ``camera_map`` before the arm moved) and ``physical_camera_swap_caught`` (with the images
+swapped under unchanged names, ``swap_cameras:=true``, the camera check refused every episode's enable,
+so the policy never ran; a run where it was not fails).
+
+A condition is ``refused_by_guard`` when the policy node refused to start (its log) or when every
+episode of a complete evaluation was refused at ``policy/enable``: ``sim_evaluator`` then never
+played the episode (no ground-truth sample) and the policy, never enabled, sent no joint command.
 """
 
 from __future__ import annotations
@@ -21,12 +27,16 @@ from vla_ros.closed_loop.config import ClosedLoopConfig
 from vla_ros.closed_loop.stages import RunPaths, conditions, stage_outputs
 from vla_ros.evaluate.scoring import EvaluationResults
 
-__all__ = ["CLEAR_MARGIN", "SCHEMA", "build_report", "format_report", "guard_message", "write_report"]
+__all__ = ["CLEAR_MARGIN", "SCHEMA", "build_report", "format_report", "guard_message",
+           "refused_before_moving", "write_report"]
 
 SCHEMA = "vla_ros.closed_loop/1"
 CLEAR_MARGIN = 0.3
 """How far above the random baseline a success rate must be to count as clearly above (absolute)."""
 GUARD_MARKERS = ("refusing to start", "camera_map disagrees")
+CAMERA_CHECK_MARKERS = ("camera check:", "looks like")
+"""In an enable refusal by the camera check for a live camera that looks like another training camera
+(:mod:`vla_ros.policy.node`, :func:`vla_ros.contract.signature.match_cameras`)."""
 
 
 def guard_message(log: Path) -> str:
@@ -39,14 +49,25 @@ def guard_message(log: Path) -> str:
     return ""
 
 
+def refused_before_moving(results: EvaluationResults) -> bool:
+    """Every planned episode was refused at ``policy/enable`` (all its attempts) and never played."""
+    return results.complete and bool(results.episodes) and all(
+        e.refused and not e.samples for e in results.episodes)
+
+
 def _condition(paths: RunPaths, name: str, guard: str) -> dict[str, Any]:
     results_dir = paths.eval_dir(name)
     if guard:
-        return {"status": "refused_by_guard", "guard_message": guard}
+        return {"status": "refused_by_guard", "refused_at": "start-up", "guard_message": guard}
     try:
         results = EvaluationResults.load(results_dir)
     except (FileNotFoundError, ValueError) as err:
         return {"status": "failed", "error": str(err)}
+    if refused_before_moving(results):
+        return {"status": "refused_by_guard", "refused_at": "enable", "episodes": len(results.episodes),
+                "guard_message": results.episodes[0].refusal,
+                "refusals": [e.refusal for e in results.episodes],
+                "results": str(results_dir / "results.json")}
     doc = results.to_json()
     per_task = {task: {k: s[k] for k in ("target", "episodes", "successes", "success_rate",
                                           "other_reached_rate", "refusals", "mean_min_distance_named_m")}
@@ -77,7 +98,16 @@ def _checks(conds: Mapping[str, Any]) -> dict[str, Any]:
     return {"above_baseline": above, "follows_instruction": follows,
             "instruction_flips": len(flips),
             "camera_swap_caught": swap.get("status") == "refused_by_guard" if swap else None,
+            "physical_camera_swap_caught": _camera_check_refused(conds.get("cameras_swapped_physically")),
             "clear_margin": CLEAR_MARGIN}
+
+
+def _camera_check_refused(cond: Mapping[str, Any] | None) -> bool | None:
+    """Refused at every enable by the camera check, for a mismatch (None: the condition was not run)."""
+    if cond is None:
+        return None
+    return cond.get("status") == "refused_by_guard" and cond.get("refused_at") == "enable" and all(
+        all(marker in r for marker in CAMERA_CHECK_MARKERS) for r in cond["refusals"])
 
 
 def build_report(cfg: ClosedLoopConfig, paths: RunPaths, timings: Mapping[str, float],
@@ -104,13 +134,21 @@ def write_report(report: dict[str, Any], paths: RunPaths) -> Path:
     return path
 
 
+def _refused_where(cond: Mapping[str, Any]) -> str:
+    if cond.get("refused_at") == "enable":
+        return f"at enable, {cond['episodes']} of {cond['episodes']} episodes"
+    return "at start-up"
+
+
 def format_report(report: Mapping[str, Any]) -> str:
     """A plain-text table of success per instruction and condition, the checks and the timings."""
     lines = ["", "closed loop: success rate per instruction (episodes)"]
     for name, cond in report["conditions"].items():
         if cond["status"] == "refused_by_guard":
-            reason = cond["guard_message"].partition("refusing to start: ")[2]
-            lines.append(f"  {name:<26} refused before the arm moved: {reason[:240]}")
+            message = cond["guard_message"]
+            reason = message.partition("refusing to start: ")[2] or message
+            lines.append(f"  {name:<26} refused before the arm moved ({_refused_where(cond)}): "
+                         f"{reason[:240]}")
         elif "per_task" not in cond:
             lines.append(f"  {name:<26} {cond['status']}: {cond.get('error', '')}")
         else:

@@ -42,7 +42,8 @@ class Condition:
     Attributes:
         name: directory and report key; policy: ``trained`` or ``start`` (untrained);
         launch_args: extra ``name:=value`` arguments; expect_refusal: a guard should stop the policy
-        before the arm moves (the run then counts as caught, not as failed).
+        before the arm moves, at start-up or at every enable (the run then counts as caught, not as
+        failed; :mod:`vla_ros.closed_loop.report` tells which).
     """
 
     name: str
@@ -56,7 +57,10 @@ CONDITIONS = (
     Condition("trained", "trained"),
     Condition("instructions_exchanged", "trained", ("exchange_tasks:=true",)),
     Condition("cameras_swapped", "trained", (_SWAPPED,), expect_refusal=True),
-    Condition("cameras_swapped_allowed", "trained", (_SWAPPED, "allow_camera_remap:=true")),
+    Condition("cameras_swapped_physically", "trained", ("swap_cameras:=true", "camera_check:=refuse"),
+              expect_refusal=True),  # the seed's swapped devices: refused at enable, by what they see
+    Condition("cameras_swapped_allowed", "trained",
+              (_SWAPPED, "allow_camera_remap:=true", "camera_check:=off")),  # measure the drop
     Condition("random_baseline", "start"),
 )
 """What the report can compare (the config's ``conditions`` picks some)."""

@@ -86,6 +86,22 @@ class DriverConfig:
         default=1.0,
         metadata=param("Period of the /diagnostics status, s", range=(0.1, 60.0)),
     )
+    command_source: str = field(
+        default="safety_supervisor",
+        metadata=param(
+            "The only node whose joint_commands move the arm (relative to the driver's namespace, or "
+            "absolute); while any other node publishes joint_commands the arm holds",
+            read_only=True,
+        ),
+    )
+    startup_check_s: float = field(
+        default=2.0,
+        metadata=param(
+            "At start, watch the ROS graph this long (discovery) and refuse to start if another node "
+            "publishes joint_states (another arm's driver on the same topics), s",
+            range=(0.0, 60.0),
+        ),
+    )
 
     def __post_init__(self) -> None:
         problems = range_problems(self)
@@ -93,6 +109,8 @@ class DriverConfig:
             problems.append("port is empty")
         if not self.robot_id.strip():
             problems.append("robot_id is empty")
+        if not self.command_source.strip() or self.command_source.endswith("/"):
+            problems.append(f"command_source={self.command_source!r} is not a node name")
         if self.reconnect_backoff_max_s < self.reconnect_backoff_s:
             problems.append(
                 f"reconnect_backoff_max_s={self.reconnect_backoff_max_s} < "

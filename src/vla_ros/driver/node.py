@@ -5,12 +5,17 @@ Thin adapter over :class:`vla_ros.driver.loop.DriverLoop` (which owns the bus on
 * publishes ``joint_states`` (sensor_msgs/JointState, best effort): URDF joint names, radians,
   stamped with the node clock at the bus read; published from the bus thread right after each read;
 * subscribes ``joint_commands`` (sensor_msgs/JointState, radians, by name, any order, subsets allowed);
-  bad commands are rejected with a throttled warning and never reach the bus;
+  bad commands are rejected with a throttled warning and never reach the bus. Only messages of the
+  ``command_source`` node (default: the safety supervisor) are followed; while any other node
+  publishes there the arm holds, follows neither, and ``/diagnostics`` names the intruder
+  (:class:`vla_ros.ros.command_source.CommandSourceGate`);
 * serves ``torque_enable`` (std_srvs/SetBool);
 * publishes ``/diagnostics`` (diagnostic_msgs/DiagnosticArray) every ``diagnostics_period_s`` and on
   every state change.
 
-Refuses to start (exit status 1) without a valid LeRobot calibration file, naming how to make one.
+Refuses to start (exit status 1) without a valid LeRobot calibration file, naming how to make one,
+and when another node already publishes its ``joint_states`` (another arm's driver on the same topics:
+use a namespace or another ROS_DOMAIN_ID), watched for ``startup_check_s``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import rclpy.logging
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -33,6 +39,7 @@ from vla_ros.driver.loop import DriverLoop, DriverStatus, JointSample, Level
 from vla_ros.errors import BadInputError
 from vla_ros.robot.description import joint_limits
 from vla_ros.robot.joints import JOINT_NAMES
+from vla_ros.ros.command_source import CommandSourceGate, wait_sole_publisher
 from vla_ros.ros.node_main import run_node
 from vla_ros.ros.params import declare_config
 from vla_ros.ros.qos import COMMAND_QOS, SENSOR_QOS
@@ -53,6 +60,7 @@ class So101DriverNode(Node):
     Raises:
         CalibrationError: no valid calibration file for ``robot_id`` under ``calibration_dir``.
         ConfigError: invalid parameters or an unreadable URDF.
+        SharedTopicError: another node publishes ``joint_states``.
     """
 
     def __init__(self, node_name: str = "so101_driver", **kwargs: Any) -> None:
@@ -70,6 +78,7 @@ class So101DriverNode(Node):
         )
         self.get_logger().info(f"using calibration {arm.calibration_file}")
         self._joint_pub = self.create_publisher(JointState, "joint_states", SENSOR_QOS)
+        wait_sole_publisher(self, self._joint_pub.topic_name, cfg.startup_check_s)
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.loop = DriverLoop(
             arm,
@@ -79,13 +88,8 @@ class So101DriverNode(Node):
             on_status=self._on_status,
             clock_ns=lambda: self.get_clock().now().nanoseconds,
         )
-        self.create_subscription(
-            JointState,
-            "joint_commands",
-            self._on_command,
-            COMMAND_QOS,
-            callback_group=MutuallyExclusiveCallbackGroup(),
-        )
+        self.source = CommandSourceGate(self, JointState, "joint_commands", COMMAND_QOS, cfg.command_source,
+                                        self._on_command, callback_group=MutuallyExclusiveCallbackGroup())
         self.create_service(
             SetBool, "torque_enable", self._on_torque_enable, callback_group=MutuallyExclusiveCallbackGroup()
         )
@@ -96,7 +100,13 @@ class So101DriverNode(Node):
         """Stop the bus thread (torque off unless ``disable_torque_on_exit`` is false). Idempotent."""
         if not self._closed:
             self._closed = True  # from now on the bus thread only logs: the context may be gone
+            self.source.close()
             self.loop.stop()
+            arm = self.loop.arm
+            torque = "torque off" if not arm.torque_enabled else (
+                "torque left on (disable_torque_on_exit is false)" if not self.config.disable_torque_on_exit
+                else "torque may still be on: the bus did not answer the switch-off")
+            rclpy.logging.get_logger(self.get_name()).info(f"stopped; {torque}")
 
     def _can_publish(self) -> bool:
         return not self._closed and self.context.ok()

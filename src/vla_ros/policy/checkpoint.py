@@ -5,7 +5,9 @@ A checkpoint is the directory ``lerobot-train`` writes as ``checkpoints/<step>/p
 already in the local cache. It holds ``config.json`` and ``model.safetensors``
 (``PreTrainedPolicy.from_pretrained``), the saved processor pipelines ``policy_preprocessor.json`` /
 ``policy_postprocessor.json`` with their ``*.safetensors`` state (normalisation statistics, rename
-map, tokenizer), optionally lerobot's ``train_config.json`` and our ``vla_ros_contract.json``.
+map, tokenizer), optionally lerobot's ``train_config.json`` and our ``vla_ros_contract.json``. What
+the checkpoint was trained on (tasks, cameras, fps, start state, camera signatures) is read by
+:func:`vla_ros.contract.read_contract`, from whichever of these and the training dataset has it.
 
 Loading is split in two so the node can refuse bad deployments before spending seconds on weights:
 :func:`inspect_checkpoint` reads configs only (features, rename map, training tasks, contract) and
@@ -26,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vla_ros.contract import DeploymentContract
+from vla_ros.contract import DeploymentContract, read_contract
+from vla_ros.errors import ConfigError
 from vla_ros.policy.errors import CheckpointError
 
 __all__ = [
@@ -60,10 +63,11 @@ class CheckpointInfo:
         checkpoint_id: the path or Hub id as given.
         config: the policy's ``SmolVLAConfig`` with ``vlm_model_name`` resolved.
         vlm_dir: the VLM directory (or cached Hub id) the policy and tokenizer are built from.
-        contract: the deployment contract, if the checkpoint has one.
+        contract: the training facts (:func:`vla_ros.contract.read_contract`), each with its source;
+            facts nothing records are empty.
         tasks: training instructions (contract, else the training dataset's ``meta/tasks``); empty
             when nothing records them.
-        tasks_source: where ``tasks`` came from, for messages.
+        tasks_source: where ``tasks`` came from, or why they are unknown, for messages.
         rename_map: the saved pre-processor's rename step (dataset key -> policy key).
     """
 
@@ -71,7 +75,7 @@ class CheckpointInfo:
     checkpoint_id: str
     config: Any
     vlm_dir: str
-    contract: DeploymentContract | None
+    contract: DeploymentContract
     tasks: tuple[str, ...]
     tasks_source: str
     rename_map: dict[str, str] = field(default_factory=dict)
@@ -94,7 +98,7 @@ class CheckpointInfo:
     @property
     def fps(self) -> float | None:
         """Control rate of the training data from the contract, Hz; None if unknown."""
-        return self.contract.fps if self.contract is not None else None
+        return self.contract.fps or None
 
     def batch_key(self, policy_key: str) -> str:
         """The key to feed the pre-processor so that its rename step yields ``policy_key``.
@@ -133,12 +137,17 @@ class LoadedPolicy:
     dtype: str
 
 
-def inspect_checkpoint(path_or_id: str | Path, *, vlm_dir: str | Path = "") -> CheckpointInfo:
+def inspect_checkpoint(
+    path_or_id: str | Path, *, vlm_dir: str | Path = "", dataset: str | Path | None = None,
+    signatures: bool = False,
+) -> CheckpointInfo:
     """Read a checkpoint's configs, contract and training tasks, without loading weights.
 
     Args:
         path_or_id: a checkpoint directory, a training output directory holding one, or a cached Hub id.
         vlm_dir: local SmolVLM directory to use instead of the one the checkpoint names ("" = resolve).
+        dataset: the training dataset (directory or repo id) when the checkpoint does not lead to it.
+        signatures: compute camera signatures from the training dataset when no contract has them.
 
     Raises:
         CheckpointError: the checkpoint cannot be found, files are missing (all listed), it is not a
@@ -167,9 +176,12 @@ def inspect_checkpoint(path_or_id: str | Path, *, vlm_dir: str | Path = "") -> C
     resolved = _resolve_vlm(path, config.vlm_model_name, str(vlm_dir))
     config.vlm_model_name = resolved
     config.load_vlm_weights = False  # the checkpoint's model.safetensors holds every weight
-    contract = DeploymentContract.load(path)
-    tasks, source = recorded_tasks(path, contract)
-    return CheckpointInfo(path, str(path_or_id), config, resolved, contract, tasks, source, _rename_map(path))
+    try:
+        contract = read_contract(path, dataset, signatures=signatures)
+    except ConfigError as err:
+        raise CheckpointError(f"{path}: {err}") from err
+    return CheckpointInfo(path, str(path_or_id), config, resolved, contract, tuple(contract.tasks),
+                          contract.source("tasks"), _rename_map(path))
 
 
 def load_policy(
@@ -249,44 +261,14 @@ def cast_backbone(policy: Any, dtype: str) -> None:
 def recorded_tasks(path: Path, contract: DeploymentContract | None = None) -> tuple[tuple[str, ...], str]:
     """The training instructions a checkpoint records, and where they were found.
 
-    Order: the deployment contract; else the dataset named in lerobot's ``train_config.json``
-    (``dataset.root``, or ``$HF_LEROBOT_HOME/<repo_id>``), from its ``meta/tasks.parquet`` (v3.0) or
-    ``meta/tasks.jsonl`` (v2.1). Returns ``((), reason)`` when nothing records them.
+    Order as :func:`vla_ros.contract.read_contract`: the deployment contract; else the dataset named
+    in lerobot's ``train_config.json`` (``dataset.root``, ``$HF_LEROBOT_HOME/<repo_id>`` or the Hub
+    cache). Returns ``((), "unknown: <why>")`` when nothing records them.
     """
     if contract is not None and contract.tasks:
-        return tuple(contract.tasks), f"{path / 'vla_ros_contract.json'}"
-    train = path / "train_config.json"
-    if not train.is_file():
-        return (), "no deployment contract or train_config.json"
-    try:
-        dataset = json.loads(train.read_text()).get("dataset") or {}
-    except ValueError:
-        return (), f"unreadable {train}"
-    roots = []
-    if dataset.get("root"):
-        roots.append(Path(dataset["root"]))
-    if isinstance(dataset.get("repo_id"), str):
-        from lerobot.utils.constants import HF_LEROBOT_HOME
-
-        roots.append(Path(HF_LEROBOT_HOME) / dataset["repo_id"])
-    for root in roots:
-        tasks = _dataset_tasks(root / "meta")
-        if tasks:
-            return tasks, f"{root / 'meta'}"
-    return (), f"training dataset of {train} not found locally ({[str(r) for r in roots]})"
-
-
-def _dataset_tasks(meta: Path) -> tuple[str, ...]:
-    if (meta / "tasks.parquet").is_file():
-        import pandas as pd
-
-        frame = pd.read_parquet(meta / "tasks.parquet")
-        column = frame["task"] if "task" in frame.columns else frame.index
-        return tuple(str(t) for t in column)
-    if (meta / "tasks.jsonl").is_file():
-        lines = (meta / "tasks.jsonl").read_text().splitlines()
-        return tuple(json.loads(line)["task"] for line in lines if line.strip())
-    return ()
+        return tuple(contract.tasks), contract.source("tasks")
+    found = read_contract(path, signatures=False)
+    return tuple(found.tasks), found.source("tasks")
 
 
 def _locate(path_or_id: str) -> Path:

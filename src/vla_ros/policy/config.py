@@ -10,10 +10,14 @@ from vla_ros.policy.checkpoint import DTYPES
 from vla_ros.policy.chunk_queue import OVERLAPS
 from vla_ros.policy.pipeline import NOISES
 
-__all__ = ["START_STATE_CHECKS", "PolicyNodeConfig"]
+__all__ = ["CAMERA_CHECKS", "START_STATE_CHECKS", "PolicyNodeConfig"]
 
 START_STATE_CHECKS = ("refuse", "reset", "skip")
 """On enable: refuse if the start state is out of distribution; reset to home first, then check; skip."""
+
+CAMERA_CHECKS = ("refuse", "warn", "off")
+"""Camera identity by content: refuse (and hold while running) a mapping another one fits clearly better;
+warn only; off."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,24 @@ class PolicyNodeConfig:
             "Accept a camera_map that feeds a camera to another image feature than in training (the "
             "deployment contract's map); false refuses it, since that is what swapped cameras look like",
             read_only=True),
+    )
+    camera_check: str = field(
+        default="refuse",
+        metadata=param("Compare what each mapped camera sees with every training camera's signature at "
+                       "enable (after the reset) and every camera_check_period_s while running: refuse (and "
+                       "hold) when another mapping fits clearly better (swapped devices), warn, or off",
+                       choices=CAMERA_CHECKS),
+    )
+    camera_check_period_s: float = field(
+        default=2.0,
+        metadata=param("Seconds between camera identity checks while running", range=(0.1, 3600.0),
+                       read_only=True),
+    )
+    training_dataset: str = field(
+        default="",
+        metadata=param("Training dataset (directory, or repo id in lerobot's or the Hub's local cache) when "
+                       "the checkpoint does not lead to it: its tasks, fps and camera signatures ('' = from "
+                       "the checkpoint's contract or train_config.json)", read_only=True),
     )
     camera_map: list[str] = field(
         default_factory=list,

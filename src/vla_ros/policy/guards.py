@@ -6,7 +6,8 @@ expected and what was found:
 * :func:`check_camera_map`: every image feature of the checkpoint is fed by a camera or explicitly
   declared empty (lerobot's ``SmolVLAPolicy.prepare_images`` silently drops missing cameras);
 * :func:`check_task`: the instruction is one of the training tasks (seed lesson: one changed phrase
-  took the success rate to 0 %), naming the closest one;
+  took the success rate to 0 %), naming the closest one; unknown training tasks refuse too, unless
+  ``allow_new_task`` (then with a warning), never a silent pass;
 * :func:`check_robot_fit`: state/action sizes, joint order and units fit the SO-101;
 * :func:`check_observation`: no stale data, no image of the wrong size or an undecodable encoding;
 * :func:`check_chunk`: no NaN or inf in a predicted chunk.
@@ -37,6 +38,7 @@ __all__ = [
     "check_task",
     "closest_task",
     "image_key",
+    "unknown_tasks",
 ]
 
 IMAGE_PREFIX = "observation.images."
@@ -167,20 +169,24 @@ def check_task(
 
     Args:
         task: the language instruction.
-        training_tasks: the exact training instructions (empty = unknown, nothing to check).
-        allow_new_task: accept an instruction outside the training tasks (with a warning).
-        source: where the training tasks come from, for the message.
+        training_tasks: the exact training instructions (empty = unknown).
+        allow_new_task: accept an instruction outside the training tasks, or unchecked when they are
+            unknown (with a warning).
+        source: where the training tasks come from (or why they are unknown), for the message.
 
     Returns:
-        None if the task is a training task (or there is nothing to check against), else a warning
-        naming the closest training task (only when ``allow_new_task``).
+        None if the task is a training task, else a warning (only when ``allow_new_task``): naming
+        the closest training task, or saying that the training tasks are unknown.
 
     Raises:
-        TaskRefusedError: the task is empty, or not a training task and ``allow_new_task`` is false.
+        TaskRefusedError: the task is empty; or the training tasks are unknown, or the task is not
+            one of them, and ``allow_new_task`` is false.
     """
     if not task.strip():
         raise TaskRefusedError("no task set: give the language instruction in the 'task' parameter")
-    if not training_tasks or task in training_tasks:
+    if not training_tasks:
+        return unknown_tasks(task, source, allow_new_task=allow_new_task)
+    if task in training_tasks:
         return None
     closest = closest_task(task, training_tasks)
     where = f" (from {source})" if source else ""
@@ -191,6 +197,25 @@ def check_task(
     raise TaskRefusedError(
         message + ". A changed phrase can take success to 0 %: use the exact training task, or set "
         "allow_new_task:=true to run an unseen instruction."
+    )
+
+
+def unknown_tasks(task: str, source: str, *, allow_new_task: bool) -> str:
+    """The warning for running ``task`` when the training tasks are unknown.
+
+    Raises:
+        TaskRefusedError: ``allow_new_task`` is false (naming why the tasks are unknown and the ways out).
+    """
+    why = f" ({source})" if source else ""
+    what = f"task {task!r}" if task else "any task"
+    if allow_new_task:
+        return (f"the training tasks are unknown{why}: {what} runs unchecked because "
+                "allow_new_task is true; a phrase that differs from training can take success to 0 %")
+    raise TaskRefusedError(
+        f"the training tasks of this checkpoint are unknown{why}, so {what} cannot be checked. "
+        "Give the training dataset (training_dataset:=ROOT_OR_REPO_ID, or its copy in lerobot's cache), "
+        "write a contract with `vla-ros contract CKPT --dataset ROOT --out CKPT`, or set "
+        "allow_new_task:=true to run unchecked."
     )
 
 

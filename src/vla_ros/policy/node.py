@@ -2,7 +2,9 @@
 
 Thin ROS adapter over :mod:`vla_ros.policy` (STYLE.md rule 1). Before anything moves it refuses to
 start on a deployment mismatch: a checkpoint that is not an SO-101 SmolVLA, a camera feature neither
-mapped nor declared empty, a task outside the training tasks (unless ``allow_new_task``).
+mapped nor declared empty, a task outside the training tasks or unknown training tasks (unless
+``allow_new_task``), cameras that see what other training cameras saw (``camera_check``). The training
+facts come from :func:`vla_ros.contract.read_contract` (any LeRobot checkpoint), each logged with its source.
 
 Topics: subscribes ``joint_states`` and ``cameras/<name>/image_raw`` (best effort) and, optionally,
 ``task_topic`` (std_msgs/String); publishes ``policy/joint_commands`` (sensor_msgs/JointState, radians),
@@ -41,12 +43,14 @@ from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import String
 from std_srvs.srv import SetBool, Trigger
 
+from vla_ros.camera.image import msg_to_rgb
 from vla_ros.config import parse_mapping
 from vla_ros.errors import BadInputError, ConfigError, StaleDataError
 from vla_ros.msg import ActionChunk, PolicyStatus, SafetyStatus
+from vla_ros.policy.camera_identity import CameraIdentityGuard
 from vla_ros.policy.checkpoint import inspect_checkpoint
 from vla_ros.policy.chunk_queue import Chunk, ChunkQueue, inference_delay_steps
-from vla_ros.policy.config import START_STATE_CHECKS, PolicyNodeConfig
+from vla_ros.policy.config import CAMERA_CHECKS, START_STATE_CHECKS, PolicyNodeConfig
 from vla_ros.policy.errors import NonFiniteChunkError, TaskRefusedError
 from vla_ros.policy.guards import (
     CameraPlan,
@@ -54,13 +58,14 @@ from vla_ros.policy.guards import (
     check_camera_swap,
     check_robot_fit,
     check_task,
+    unknown_tasks,
 )
 from vla_ros.policy.pipeline import ObservationSnapshot, PipelineOutput, describe_error
 from vla_ros.policy.process import PipelineProcess, PipelineSpec, build_pipeline
 from vla_ros.policy.worker import InferenceWorker, JobResult
 from vla_ros.robot.calibration import calibration_path, load_calibration
 from vla_ros.robot.joints import JOINT_NAMES
-from vla_ros.robot.units import UnitConverter, Units
+from vla_ros.robot.units import UnitConverter
 from vla_ros.ros.image import stamp_to_s
 from vla_ros.ros.node_main import run_node
 from vla_ros.ros.params import declare_config
@@ -80,7 +85,7 @@ _STATE_NAMES = {
     PolicyStatus.STATE_FAULT: "FAULT",
 }
 _RUNTIME = ("task", "allow_new_task", "replan_threshold", "max_obs_age_s", "start_state_check",
-            "reset_timeout_s", "service_timeout_s", "extra_inference_delay_s")
+            "reset_timeout_s", "service_timeout_s", "extra_inference_delay_s", "camera_check")
 
 
 @dataclass(frozen=True)
@@ -105,12 +110,17 @@ class SmolVLAPolicyNode(Node):
         super().__init__("smolvla_policy", **kwargs)
         self.cfg = declare_config(self, PolicyNodeConfig)
         log = self.get_logger()
-        self.info = inspect_checkpoint(self.cfg.policy_path, vlm_dir=self.cfg.vlm_dir)
+        self.info = inspect_checkpoint(self.cfg.policy_path, vlm_dir=self.cfg.vlm_dir,
+                                       dataset=self.cfg.training_dataset or None,
+                                       signatures=self.cfg.camera_check != "off")
         contract = self.info.contract
-        units = contract.units if contract else Units.LEROBOT
-        check_robot_fit(self.info.state_dim, self.info.action_dim, contract.joint_names if contract else None,
-                        units)
+        units = contract.units
+        check_robot_fit(self.info.state_dim, self.info.action_dim, contract.joint_names, units)
         self.plan = self._camera_plan()
+        self.camera_guard = CameraIdentityGuard(contract, self.plan, self.cfg.camera_check)
+        for fact in ("tasks", "camera_map", "fps", "units", "camera_signatures"):
+            log.info(f"training {fact} from {contract.source(fact)}")
+        log.info(self.camera_guard.describe())
         self._task = self._initial_task()
         self.fps = self.cfg.fps or self.info.fps or 0.0
         if not self.fps:
@@ -167,19 +177,21 @@ class SmolVLAPolicyNode(Node):
     def _camera_plan(self) -> CameraPlan:
         given = parse_mapping(self.cfg.camera_map, "camera_map")
         contract = self.info.contract
-        if not given and contract is not None:
+        if not given and contract.camera_map:
             given = {k.removeprefix("observation.images."): v for k, v in contract.camera_map.items()}
-            self.get_logger().info(f"camera_map from the deployment contract: {given}")
+            self.get_logger().info(f"camera_map from {contract.source('camera_map')}: {given}")
         plan = check_camera_map(given, list(self.info.image_features))
-        if contract is not None:
-            for line in check_camera_swap(plan, contract.camera_map, allow_remap=self.cfg.allow_camera_remap):
-                self.get_logger().warning(f"camera_map: {line} (allow_camera_remap)")
+        for line in check_camera_swap(plan, contract.camera_map, allow_remap=self.cfg.allow_camera_remap):
+            self.get_logger().warning(f"camera_map: {line} (allow_camera_remap)")
         for key in plan.cameras.values():
             self.info.batch_key(key)
         return plan
 
     def _initial_task(self) -> str:
         task = self.cfg.task
+        if not self.info.tasks and not task:  # refuses unless allow_new_task: no silent skip
+            self.get_logger().warning(unknown_tasks("", self.info.tasks_source,
+                                                    allow_new_task=self.cfg.allow_new_task))
         if not task and len(self.info.tasks) == 1:
             task = self.info.tasks[0]
             self.get_logger().info(f"task from the checkpoint's only training task: {task!r}")
@@ -230,14 +242,19 @@ class SmolVLAPolicyNode(Node):
         report = MutuallyExclusiveCallbackGroup()
         self.create_timer(1.0 / self.cfg.status_rate_hz, self._publish_status, callback_group=report)
         self.create_timer(0.2, self._flush_logs, callback_group=report)
+        if self.camera_guard.active:
+            self.create_timer(self.cfg.camera_check_period_s, self._on_camera_check, callback_group=report)
         self._publish_status()
 
     def close(self) -> None:
         """Stop the inference worker (called by ``run_node`` before ``destroy_node``)."""
         self._enabled = False
-        self.worker.close(timeout_s=2.0)
+        # An inference still running is cut short (its chunk would never be played): the node must
+        # exit within ros2 launch's SIGINT grace (5 s) even while a full-size model computes.
+        self.worker.close(timeout_s=0.2)
         if isinstance(self.pipeline, PipelineProcess):
             self.pipeline.close()
+        self.worker.close(timeout_s=1.0)
 
     # ----------------------------------------------------------------- inputs
     def _now_s(self) -> float:
@@ -273,9 +290,12 @@ class SmolVLAPolicyNode(Node):
         try:
             if "start_state_check" in changes and changes["start_state_check"] not in START_STATE_CHECKS:
                 raise ConfigError(f"start_state_check must be one of {list(START_STATE_CHECKS)}")
+            if "camera_check" in changes and changes["camera_check"] not in CAMERA_CHECKS:
+                raise ConfigError(f"camera_check must be one of {list(CAMERA_CHECKS)}")
             if ("task" in changes or "allow_new_task" in changes) and (task or self._enabled):
                 self._check_task(task, allow)
             self.cfg = dataclasses.replace(self.cfg, **{k: v for k, v in changes.items() if k != "task"})
+            self.camera_guard.mode = self.cfg.camera_check
         except (TaskRefusedError, ConfigError) as err:
             self._error(str(err))
             return SetParametersResult(successful=False, reason=str(err))
@@ -456,9 +476,13 @@ class SmolVLAPolicyNode(Node):
             return False, "an enable request is already in progress"
         if not self._task:
             return self._refuse("no task set: set the 'task' parameter first")
+        if not self.info.tasks:
+            self.get_logger().warning(unknown_tasks(self._task, self.info.tasks_source, allow_new_task=True))
         self._enabling = True
         try:
             ok, message = await self._start_state_gate()
+            if ok:
+                ok, message = await self._camera_gate(message)
         finally:
             self._enabling = False
         if not ok:
@@ -485,6 +509,46 @@ class SmolVLAPolicyNode(Node):
             self._last_command = None
             self._set_state(PolicyStatus.STATE_DISABLED)
         self.get_logger().info(reason)
+
+    def _latest_frames(self) -> dict[str, list[np.ndarray]]:
+        with self._lock:
+            images = dict(self._images)
+        frames = {}
+        for cam, key in self.plan.cameras.items():
+            if key in images:
+                try:
+                    frames[cam] = [msg_to_rgb(images[key][0])]
+                except BadInputError:
+                    continue
+        return frames
+
+    async def _camera_gate(self, previous: str) -> tuple[bool, str]:
+        """Before the arm moves: the mapped cameras must look like the training cameras they feed."""
+        if not self.camera_guard.active:
+            return True, previous
+        self.camera_guard.reset()
+        cams = self.camera_guard.assigned
+        if not await self._until(lambda: set(cams.values()) <= set(self._images), self.cfg.service_timeout_s):
+            missing = sorted(c for c, key in cams.items() if key not in self._images)
+            return False, (f"camera check: no image from {missing} within {self.cfg.service_timeout_s:g} s "
+                           "(camera_check:=off to go without)")
+        verdict = self.camera_guard.check(self._latest_frames())
+        if verdict.refuse:
+            return False, f"camera check: {verdict.message} (camera_check:={self.cfg.camera_check})"
+        if verdict.warn:
+            self.get_logger().warning(f"camera check: {verdict.message}")
+        return True, f"{previous}; {verdict.message}"
+
+    def _on_camera_check(self) -> None:
+        if not self._enabled or self.cfg.camera_check == "off":
+            return
+        verdict = self.camera_guard.check(self._latest_frames(), running=True)
+        if verdict.refuse:  # the error first: the DISABLED status then carries it
+            self._error(f"camera check: {verdict.message}; holding (policy disabled)")
+            self._disable(f"camera check while running: {verdict.message}; policy stopped, the safety "
+                          "supervisor holds the arm")
+        elif verdict.warn:
+            self._report("warning", f"camera check: {verdict.message}", "camera", throttle_s=10.0)
 
     async def _start_state_gate(self) -> tuple[bool, str]:
         mode = self.cfg.start_state_check

@@ -16,20 +16,24 @@ import abc
 import datetime
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
-from rosbags.typesys import Stores, get_typestore
+from rosbags.typesys import Stores, TypesysError, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
 from vla_ros.config import check_range, param
 from vla_ros.convert.mapping import JOINT_MSGTYPE, TASK_METADATA_KEY, TopicMapping, camera_msgtype
+from vla_ros.errors import ConfigError
+from vla_ros.paths import share_dir
 from vla_ros.record.errors import RecorderError
 
-__all__ = ["EpisodeBagWriter", "EpisodeRecorder", "RecorderConfig", "recorded_topics", "typestore_for"]
+__all__ = ["EpisodeBagWriter", "EpisodeRecorder", "RecorderConfig", "message_definition",
+           "parse_extra_topics", "recorded_topics", "register_types", "typestore_for"]
 
 _STORES = {"humble": Stores.ROS2_HUMBLE, "iron": Stores.ROS2_IRON, "jazzy": Stores.ROS2_JAZZY,
            "kilted": Stores.ROS2_KILTED}
@@ -72,9 +76,71 @@ class RecorderConfig:
     status_period_s: float = field(
         default=1.0, metadata=param("period of record/status while idle or recording, s", range=(0.05, 60.0)),
     )
+    extra_topics: list[str] = field(
+        default_factory=list,
+        metadata=param("more topics to record besides the converter's, 'topic=package/msg/Type' (e.g. "
+                       "policy/action_chunk=vla_ros/msg/ActionChunk)", read_only=True),
+    )
 
     def __post_init__(self) -> None:
         check_range(self)
+        parse_extra_topics(self.extra_topics)
+
+
+def parse_extra_topics(items: list[str]) -> dict[str, str]:
+    """``{topic: message type}`` from ``topic=package/msg/Type`` items.
+
+    Raises:
+        ConfigError: naming every malformed item.
+    """
+    topics, bad = {}, []
+    for item in items:
+        topic, sep, msgtype = item.partition("=")
+        if not (sep and topic.strip() and msgtype.count("/") == 2 and "/msg/" in msgtype):
+            bad.append(item)
+        else:
+            topics[topic.strip()] = msgtype.strip()
+    if bad:
+        raise ConfigError(f"extra_topics {bad} must be 'topic=package/msg/Type'")
+    return topics
+
+
+def message_definition(msgtype: str) -> Path:
+    """The ``.msg`` file of ``msgtype`` (``package/msg/Type``): in the package's share directory (ament
+    index, this environment's ``share``, or the vla_ros source tree).
+
+    Raises:
+        RecorderError: no such file.
+    """
+    package, _, name = msgtype.partition("/msg/")
+    roots = [Path(sys.prefix) / "share" / package]
+    if package == "vla_ros":
+        roots.insert(0, share_dir())
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        roots.append(Path(get_package_share_directory(package)))
+    except (ImportError, LookupError, ValueError, OSError):  # OSError: no AMENT_PREFIX_PATH (pip path)
+        pass
+    for root in roots:
+        if (root / "msg" / f"{name}.msg").is_file():
+            return root / "msg" / f"{name}.msg"
+    raise RecorderError(f"no message definition for {msgtype} in {[str(r / 'msg') for r in roots]}")
+
+
+def register_types(typestore: Typestore, msgtypes: list[str]) -> None:
+    """Add the message types the typestore lacks (a package's own messages) from their ``.msg`` files.
+
+    Raises:
+        RecorderError: a definition is missing or does not parse.
+    """
+    for msgtype in msgtypes:
+        if msgtype in typestore.fielddefs:
+            continue
+        try:
+            typestore.register(get_types_from_msg(message_definition(msgtype).read_text(), msgtype))
+        except (ValueError, KeyError, TypesysError) as err:
+            raise RecorderError(f"cannot read the definition of {msgtype}: {err}") from err
 
 
 def typestore_for(distro: str | None = None) -> Typestore:
@@ -212,6 +278,7 @@ class EpisodeBagWriter(EpisodeRecorder):
         super().__init__(output_dir, storage, prefix)
         self.topics = dict(topics)
         self.typestore = typestore or typestore_for()
+        register_types(self.typestore, sorted(set(self.topics.values())))
         self._lock = threading.Lock()
         self._writer: Writer | None = None
         self._connections: dict[str, object] = {}

@@ -5,7 +5,8 @@ Recorded topics (from the converter's mapping config, so recorder and converter 
 CompressedImage). With ``backend: ros2bag`` (the default where the ``ros2`` CLI exists) each episode is
 a ``ros2 bag record`` child process (:mod:`vla_ros.record.ros2bag`); with ``rosbags`` (no ROS install)
 the node subscribes them itself, serialized, and writes them as received (``joint_states`` and cameras
-SENSOR_QOS, ``joint_commands`` COMMAND_QOS).
+SENSOR_QOS, ``joint_commands`` COMMAND_QOS). ``extra_topics`` adds more (``topic=package/msg/Type``,
+SENSOR_QOS; e.g. the evaluation session's ``policy/action_chunk``); the converter ignores them.
 
 Services (std_srvs/Trigger): ``record/start`` (new episode with the current ``task``),
 ``record/stop`` (save it), ``record/discard`` (delete it). The response message carries the bag path.
@@ -21,6 +22,7 @@ episode is saved.
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,14 @@ from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
 from vla_ros.convert.mapping import TopicMapping, load_config
-from vla_ros.record.bag import EpisodeBagWriter, EpisodeRecorder, RecorderConfig, recorded_topics
+from vla_ros.errors import ConfigError
+from vla_ros.record.bag import (
+    EpisodeBagWriter,
+    EpisodeRecorder,
+    RecorderConfig,
+    parse_extra_topics,
+    recorded_topics,
+)
 from vla_ros.record.errors import RecorderError
 from vla_ros.record.ros2bag import ROS2BAG_NODE_NAME, Ros2BagEpisodes, resolve_backend
 from vla_ros.ros.node_main import run_node
@@ -46,6 +55,21 @@ _TYPES = {"sensor_msgs/msg/JointState": JointState, "sensor_msgs/msg/Image": Ima
           "sensor_msgs/msg/CompressedImage": CompressedImage}
 
 
+def _message_class(msgtype: str) -> Any:
+    """The rclpy message class of ``package/msg/Type``.
+
+    Raises:
+        ConfigError: no such message (an ``extra_topics`` type not installed).
+    """
+    if msgtype in _TYPES:
+        return _TYPES[msgtype]
+    package, _, name = msgtype.partition("/msg/")
+    try:
+        return getattr(importlib.import_module(f"{package}.msg"), name)
+    except (ImportError, AttributeError) as err:
+        raise ConfigError(f"extra_topics: message type {msgtype} is not installed ({err})") from err
+
+
 class BagRecorderNode(Node):
     """The ``bag_recorder`` node (see the module docstring)."""
 
@@ -56,8 +80,9 @@ class BagRecorderNode(Node):
         mapping = load_config(self.cfg.mapping_file or None).mapping
         self._resolved: dict[str, str] = {}
         self.backend = resolve_backend(self.cfg.backend)
+        self._topics = {**recorded_topics(mapping), **parse_extra_topics(self.cfg.extra_topics)}
         if self.backend == "ros2bag":
-            topics = [self.resolve_topic_name(topic) for topic in recorded_topics(mapping)]
+            topics = [self.resolve_topic_name(topic) for topic in self._topics]
             use_sim_time = bool(self.get_parameter("use_sim_time").value)
             self.writer: EpisodeRecorder = Ros2BagEpisodes(
                 self.cfg.output_dir, topics, storage=self.cfg.storage, prefix=self.cfg.prefix,
@@ -86,10 +111,10 @@ class BagRecorderNode(Node):
         """Subscribe the recorded topics as serialized messages; ``{resolved topic: message type}``."""
         group = MutuallyExclusiveCallbackGroup()
         topics: dict[str, str] = {}
-        for topic, msgtype in recorded_topics(mapping).items():
+        for topic, msgtype in self._topics.items():
             qos = COMMAND_QOS if topic == mapping.action.topic else SENSOR_QOS
-            sub = self.create_subscription(_TYPES[msgtype], topic, self._callback(topic), qos, raw=True,
-                                           callback_group=group)
+            sub = self.create_subscription(_message_class(msgtype), topic, self._callback(topic), qos,
+                                           raw=True, callback_group=group)
             self._resolved[topic] = sub.topic_name
             topics[sub.topic_name] = msgtype
         return topics

@@ -25,7 +25,8 @@ try:
 
     _BRIDGE: Any = CvBridge()
     HAVE_CV_BRIDGE = True
-except ImportError:  # pip installs have no cv_bridge
+except (ImportError, AttributeError):  # pip installs have none; an apt one built for NumPy 1.x fails in a
+    # venv with NumPy 2 (scripts/ros_venv.sh): "numpy.core.multiarray failed to import"
     _BRIDGE = None
     HAVE_CV_BRIDGE = False
 

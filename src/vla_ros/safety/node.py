@@ -1,6 +1,8 @@
 """``safety_supervisor``: the node between the policy and the driver.
 
-Subscribes ``policy/joint_commands`` (sensor_msgs/JointState, radians, reliable) and ``joint_states``
+Subscribes ``policy/joint_commands`` (sensor_msgs/JointState, radians, reliable; taken only from the
+``command_source`` node, and while any other node publishes there it holds and names the intruder on
+``/diagnostics``: :class:`vla_ros.ros.command_source.CommandSourceGate`) and ``joint_states``
 (best effort); publishes ``joint_commands`` (full 6-joint JointState, radians) at ``rate_hz`` from its
 own timer, and ``safety/status`` (vla_ros/SafetyStatus, latched) at ``status_rate_hz`` and on every
 change. Services: ``safety/estop`` (std_srvs/SetBool: true latches, false releases),
@@ -20,9 +22,11 @@ from rclpy.time import Time
 from sensor_msgs.msg import JointState
 from std_srvs.srv import SetBool, Trigger
 
+from vla_ros.command_source.guard import SourceStatus
 from vla_ros.msg import SafetyStatus
 from vla_ros.robot.description import joint_limits
 from vla_ros.robot.joints import JOINT_NAMES
+from vla_ros.ros.command_source import CommandSourceGate
 from vla_ros.ros.node_main import run_node
 from vla_ros.ros.params import declare_config
 from vla_ros.ros.qos import COMMAND_QOS, SENSOR_QOS, STATUS_QOS
@@ -59,20 +63,24 @@ class SafetySupervisorNode(Node):
                                                       cfg.dataset_units, converter)
         for note in notes:
             self.get_logger().warning(note)
-        self.core = SafetySupervisor(cfg, limits, distribution, converter, clock=self._now)
-        self.get_logger().info(f"home pose {self.core.home_rad.round(3).tolist()} rad from "
-                               f"{self.core.home_source}")
+        self.core = SafetySupervisor(cfg, limits, distribution, converter, clock=self._now,
+                                     unknown_start_reason="; ".join(notes))
+        self.get_logger().info(f"home pose {self.core.home_rad.round(3).tolist()} rad and start-state check "
+                               f"from {self.core.home_source}")
         self._last_key: tuple[SafetyState, str, bool] | None = None
         self._commands = self.create_publisher(JointState, "joint_commands", COMMAND_QOS)
         self._status = self.create_publisher(SafetyStatus, "safety/status", STATUS_QOS)
-        self.create_subscription(JointState, "policy/joint_commands", self._on_command, COMMAND_QOS)
+        self.source = CommandSourceGate(self, JointState, "policy/joint_commands", COMMAND_QOS,
+                                        cfg.command_source, self._on_command,
+                                        on_change=self._on_source_change)
         self.create_subscription(JointState, "joint_states", self._on_state, SENSOR_QOS)
         self.create_service(SetBool, "safety/estop", self._on_estop)
         self.create_service(Trigger, "safety/reset_to_home", self._on_reset)
         self.create_service(Trigger, "safety/check_start_state", self._on_check)
         self._torque = self.create_client(SetBool, "torque_enable") if cfg.estop_torque_off else None
-        self._timers = [self.create_timer(1.0 / cfg.rate_hz, self._on_tick),
-                        self.create_timer(1.0 / cfg.status_rate_hz, self._publish_status)]
+        # not self._timers: that is rclpy's own list of the node's timers, which the executor runs
+        self._own_timers = [self.create_timer(1.0 / cfg.rate_hz, self._on_tick),
+                            self.create_timer(1.0 / cfg.status_rate_hz, self._publish_status)]
         self._publish_status()
 
     def _now(self) -> float:
@@ -86,6 +94,10 @@ class SafetySupervisorNode(Node):
         problem = self.core.on_command(list(msg.name), list(msg.position), stamp_s)
         if problem is not None:
             self.get_logger().warning(f"policy/joint_commands: {problem}", throttle_duration_sec=2.0)
+        self._publish_status_if_changed()
+
+    def _on_source_change(self, status: SourceStatus) -> None:
+        self.core.block_commands(status.message if status.holding else None)
         self._publish_status_if_changed()
 
     def _on_state(self, msg: JointState) -> None:
@@ -157,7 +169,8 @@ class SafetySupervisorNode(Node):
 
     def close(self) -> None:
         """Stop the timers (called by ``run_node`` before ``destroy_node``)."""
-        for timer in self._timers:
+        self.source.close()
+        for timer in self._own_timers:
             timer.cancel()
 
 

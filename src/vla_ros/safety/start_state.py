@@ -2,8 +2,9 @@
 
 Seed lesson: starting far from the demonstrations' start pose (gripper open when every demonstration
 started closed) made success swing between 0 and 33 %. The distribution of the episodes' first
-``observation.state`` comes from a checkpoint's deployment contract
-(:class:`vla_ros.contract.DeploymentContract`) or straight from a LeRobot dataset; the check compares
+``observation.state`` comes from a checkpoint's training facts (:func:`vla_ros.contract.read_contract`:
+its ``vla_ros_contract.json``, else the training dataset ``lerobot-train`` recorded) or straight from a
+LeRobot dataset; the check compares
 the measured state with ``mean ± k·std`` per joint, with a floor on ``std`` so that a set of
 demonstrations that all start at the very same pose does not make every real start "out".
 
@@ -21,9 +22,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from vla_ros.contract import CONTRACT_FILE, DeploymentContract, episode_first_states, start_state_stats
+from vla_ros.contract import DeploymentContract, episode_first_states, read_contract, start_state_stats
+from vla_ros.contract.dataset import read_metadata, state_columns
 from vla_ros.errors import ConfigError
-from vla_ros.robot.joints import GRIPPER_JOINT, JOINT_NAMES, LEROBOT_FEATURE_NAMES
+from vla_ros.robot.joints import GRIPPER_JOINT, JOINT_NAMES
 from vla_ros.robot.units import UnitConverter, Units
 from vla_ros.safety.errors import StartStateSourceError
 
@@ -116,14 +118,6 @@ class StartStateDistribution:
         return cls.from_stats(mean, std, units, converter, f"dataset {root} ({len(states)} episodes)")
 
 
-def _state_columns(names: object) -> list[int] | None:
-    flat = list(names.get("motors", [])) if isinstance(names, dict) else list(names or [])
-    for wanted in (LEROBOT_FEATURE_NAMES, JOINT_NAMES):
-        if sorted(flat) == sorted(wanted):
-            return [flat.index(n) for n in wanted]
-    return None
-
-
 def episode_start_states(root: str | Path) -> np.ndarray:
     """The first ``observation.state`` of each episode of a local LeRobot (v3.0) dataset, per joint.
 
@@ -141,18 +135,16 @@ def episode_start_states(root: str | Path) -> np.ndarray:
         StartStateSourceError: not a readable dataset, no 6-joint ``observation.state``, or an
             episode without its frame 0.
     """
-    from lerobot.datasets.lerobot_dataset import LeRobotDatasetMetadata
-
     root = Path(root)
     try:
         states = episode_first_states(root)
-        feature = LeRobotDatasetMetadata(f"local/{root.name}", root=root).features["observation.state"]
+        feature = read_metadata(root).features["observation.state"]
     except ConfigError as err:
         raise StartStateSourceError(str(err)) from err
     if tuple(feature["shape"]) != (len(JOINT_NAMES),):
         raise StartStateSourceError(f"dataset {root}: observation.state has shape {feature['shape']}, "
                                     f"expected ({len(JOINT_NAMES)},)")
-    columns = _state_columns(feature.get("names"))
+    columns = state_columns(feature.get("names"))
     return states[:, columns] if columns is not None else states
 
 
@@ -282,11 +274,13 @@ def load_start_distribution(
     dataset_units: str,
     converter: UnitConverter | None,
 ) -> tuple[StartStateDistribution | None, list[str]]:
-    """Find the demonstrations' start distribution: a checkpoint's contract first, then a dataset.
+    """Find the demonstrations' start distribution: a checkpoint's training facts first, then a dataset.
 
     Args:
         policy_path: a checkpoint's ``pretrained_model`` directory (or the checkpoint directory above
-            it) holding ``vla_ros_contract.json``; empty to skip.
+            it); its start state comes from :func:`vla_ros.contract.read_contract` (the
+            ``vla_ros_contract.json``, else the training dataset ``train_config.json`` names, found
+            locally); empty to skip.
         dataset_root: a local LeRobot dataset; empty to skip.
         dataset_units: units of the dataset's ``observation.state`` (:class:`Units`).
         converter: converts LeRobot units to radians (needed when the data is in LeRobot units).
@@ -300,19 +294,12 @@ def load_start_distribution(
     """
     notes: list[str] = []
     if policy_path:
-        base = Path(policy_path)
-        for directory in (base, base / "pretrained_model"):
-            contract = DeploymentContract.load(directory)
-            if contract is None:
-                continue
-            source = f"contract {directory / CONTRACT_FILE}"
-            found = StartStateDistribution.from_contract(contract, converter, source)
+        contract = read_contract(policy_path, signatures=False)
+        if contract.has_start_state:
+            found = StartStateDistribution.from_contract(contract, converter, contract.source("start_state"))
             if found is not None:
                 return found, notes
-            notes.append(f"{source} records no start state")
-            break
-        else:
-            notes.append(f"no {CONTRACT_FILE} in {base} or {base / 'pretrained_model'}")
+        notes.append(f"{policy_path}: start state {contract.source('start_state')}")
     if dataset_root:
         return StartStateDistribution.from_dataset(dataset_root, dataset_units, converter), notes
     return None, notes

@@ -122,6 +122,10 @@ class SafetyConfig:
     urdf: str = field(default="", metadata=param("robot description for joint limits ('' = project URDF)"))
     estop_torque_off: bool = field(default=False, metadata=param(
         "on e-stop also call the driver's torque_enable(false); torque back on at release"))
+    command_source: str = field(default="smolvla_policy", metadata=param(
+        "the only node whose policy/joint_commands are taken (relative to the supervisor's namespace, or "
+        "absolute; the record graph names its teleop node); while any other node publishes there, hold",
+        read_only=True))
 
     def __post_init__(self) -> None:
         problems = range_problems(self)
@@ -192,6 +196,8 @@ class SafetySupervisor:
         converter: LeRobot units converter, to report the gripper in percent.
         clock: returns the time in seconds.
         home_source: where the home pose came from, for messages.
+        unknown_start_reason: why no start distribution is known (e.g. the contract's
+            ``unknown: ...`` source), for the refusal of :meth:`check_start_state`.
 
     Raises:
         ConfigError: a joint has no limit, the margin leaves no room, or home is outside the limits.
@@ -205,8 +211,10 @@ class SafetySupervisor:
         converter: UnitConverter | None = None,
         clock: Callable[[], float] = time.monotonic,
         home_source: str = "",
+        unknown_start_reason: str = "",
     ) -> None:
         self.config = config
+        self._unknown_start_reason = unknown_start_reason
         self._clock = clock
         self._distribution = start_distribution
         self._converter = converter
@@ -229,6 +237,7 @@ class SafetySupervisor:
         self._released_s = -math.inf
         self.clamp_counts = np.zeros(len(JOINT_NAMES), dtype=np.int64)
         self.rejected_commands = 0
+        self._blocked_reason: str | None = None
 
     def _check_home(self) -> None:
         outside = [f"{n}={v:.3f} not in [{lo:.3f}, {hi:.3f}]"
@@ -288,6 +297,20 @@ class SafetySupervisor:
         self._set(SafetyState.PASSING, "")
         return None
 
+    def block_commands(self, reason: str | None) -> None:
+        """Another publisher is on the command input (``reason``), or it is gone again (None).
+
+        Blocked, ``PASSING`` or ``HOLDING`` becomes ``HOLDING`` at the last output with ``reason`` (the
+        node then passes no command at all); other states are left as they are. Unblocked, the hold
+        says so and the next accepted command resumes, ramped from the last output.
+        """
+        blocked, self._blocked_reason = self._blocked_reason, reason
+        if reason is not None and self._state in (SafetyState.PASSING, SafetyState.HOLDING):
+            self._hold(reason)
+        elif reason is None and self._state is SafetyState.HOLDING and self._reason == blocked:
+            self._set(SafetyState.HOLDING, "the command input has its source alone again; holding until "
+                                           "its next command")
+
     # -- services -------------------------------------------------------------------------------
 
     def estop(self, latch: bool) -> tuple[bool, str]:
@@ -336,14 +359,18 @@ class SafetySupervisor:
     def check_start_state(self) -> StartStateReport:
         """Compare the measured state with the demonstrations' start distribution.
 
-        Without fresh ``joint_states`` the check fails; without a known distribution it passes and
-        says it was skipped.
+        Without fresh ``joint_states`` the check fails; without a known distribution it fails too,
+        saying why (only the policy's explicit ``start_state_check:=skip`` goes without it).
         """
         if not self._state_fresh() or self._measured is None:
             return StartStateReport(False, (), f"no fresh joint_states ({self._state_age_text()})")
         if self._distribution is None:
-            return StartStateReport(True, (), "no start-state distribution configured (set policy_path "
-                                              "or dataset_root): check skipped")
+            why = f" ({self._unknown_start_reason})" if self._unknown_start_reason else ""
+            return StartStateReport(False, (), (
+                f"the demonstrations' start-state statistics are unknown{why}: refused. Set policy_path to "
+                "a checkpoint whose training dataset is on this machine (or write its contract with "
+                "`vla-ros contract CKPT --dataset ROOT --out CKPT`), or dataset_root; or set the policy's "
+                "start_state_check:=skip to go without the check"))
         return check_start_state(self._measured, self._distribution, self.config.start_state_k,
                                  self.config.start_state_min_std_rad, self._converter)
 

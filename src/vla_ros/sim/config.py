@@ -106,6 +106,9 @@ class SimNodeConfig(SimConfig):
     objects_rate_hz: float = field(default=10.0, metadata=param(
         "sim/objects (cube and gripper-frame ground truth) messages per second of simulated time, at most "
         "one per clock tick; 0: only after each sim/reset", range=(0.0, 100.0)))
+    swap_cameras: bool = field(default=False, metadata=param(
+        "Publish the front camera's image on the wrist camera's topic and the wrist's on the front's, names "
+        "unchanged: what swapped device paths do on hardware (the camera-identity guard's test case)"))
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -9,7 +9,8 @@ Topics: ``cameras/front/image_raw``, ``cameras/front/camera_info``, ``cameras/wr
 ``cameras/wrist/camera_info`` (sensor QoS), ``sim/objects`` (the task's ground truth, see
 :func:`objects_msg`; status QoS: a late subscriber gets the latest at once), ``/clock``, ``/diagnostics``.
 Service: ``sim/reset`` (std_srvs/Trigger): start state of the next episode.
-Stamps are simulated time, which starts at the wall time of the node's start.
+Stamps are simulated time, which starts at the wall time of the node's start. With ``swap_cameras``
+the front camera's image goes out on the wrist's topics and the wrist's on the front's.
 
 Like the real arm, the simulated one is limp (and sags) until the driver switches torque on; call
 ``sim/reset`` once the driver is up to put it back at the start pose with the goals there.
@@ -160,6 +161,8 @@ class So101SimNode(Node):
 
     def _on_frame(self, camera: str, rgb: np.ndarray, sim_time_s: float) -> None:
         stamp = self._stamp(sim_time_s)
+        if self.cfg.swap_cameras:  # the other camera's image under this camera's name, as swapped devices
+            camera = {"front": "wrist", "wrist": "front"}.get(camera, camera)
         frame_id = self._frame_ids[camera]
         self._image_pubs[camera].publish(rgb_to_msg(rgb, stamp, frame_id))
         self._info_pubs[camera].publish(camera_info_msg(self._intrinsics[camera], stamp, frame_id))
@@ -200,7 +203,9 @@ class So101SimNode(Node):
             self.get_logger().info(status.message, throttle_duration_sec=10.0)
 
     def close(self) -> None:
-        """Stop the simulation loop and unplug the emulated bus."""
+        """Wait (up to 3 s) for the driver to let go of the bus (torque off), then stop the simulation
+        loop and unplug the emulated bus."""
+        self.emulator.wait_released(timeout_s=3.0)
         self.runner.stop()
         self.emulator.close()
 

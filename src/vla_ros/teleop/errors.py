@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from vla_ros.errors import BadInputError
+from vla_ros.errors import BadInputError, VlaRosError
 
-__all__ = ["UnreachableTargetError"]
+__all__ = ["TeleopError", "UnreachableTargetError"]
+
+
+class TeleopError(VlaRosError, ConnectionError):
+    """The leader arm cannot be connected (after every attempt)."""
 
 
 class UnreachableTargetError(BadInputError):

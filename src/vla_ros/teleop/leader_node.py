@@ -7,6 +7,7 @@ back with the same one) and published on ``joint_commands`` at ``rate_hz``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from vla_ros.robot.units import UnitConverter
 from vla_ros.ros.node_main import run_node
 from vla_ros.ros.params import declare_config
 from vla_ros.ros.qos import COMMAND_QOS
+from vla_ros.teleop.errors import TeleopError
 
 __all__ = ["LeaderTeleop", "LeaderTeleopConfig", "main"]
 
@@ -34,8 +36,13 @@ class LeaderTeleopConfig:
     follower_id: str = field(default="follower", metadata=param(
         "Calibration id of the follower, whose gripper range converts units.", read_only=True))
     calibration_dir: str = field(default="", metadata=param(
-        "LeRobot calibration root ('' = lerobot's default).", read_only=True))
+        "LeRobot calibration root of the follower ('' = lerobot's default).", read_only=True))
+    leader_calibration_dir: str = field(default="", metadata=param(
+        "LeRobot calibration root of the leader ('' = lerobot's default).", read_only=True))
     rate_hz: float = field(default=30.0, metadata=param("Command rate, Hz.", range=(1.0, 200.0)))
+    connect_attempts: int = field(default=5, metadata=param(
+        "Tries to connect the leader at start, 1 s apart (a USB adapter still enumerating, a missed "
+        "handshake reply), before giving up", range=(1, 100)))
 
     def __post_init__(self) -> None:
         check_range(self)
@@ -50,9 +57,21 @@ class LeaderTeleop(Node):
         calib_dir = self.cfg.calibration_dir or None
         follower = load_calibration(calibration_path(self.cfg.follower_id, calib_dir))
         self.units = UnitConverter.from_calibration(follower)
-        self.leader = _connect_leader(self.cfg)
+        self.leader = self._connect()
         self.pub = self.create_publisher(JointState, "joint_commands", COMMAND_QOS)
         self.create_timer(1.0 / self.cfg.rate_hz, self._tick)
+
+    def _connect(self):  # -> lerobot SOLeader
+        for attempt in range(1, self.cfg.connect_attempts + 1):
+            try:
+                return _connect_leader(self.cfg)
+            except (ConnectionError, OSError, RuntimeError) as err:
+                if attempt == self.cfg.connect_attempts:
+                    raise TeleopError(f"cannot connect the leader arm on {self.cfg.port} after {attempt} "
+                                      f"attempt(s): {err}") from err
+                self.get_logger().warning(f"leader arm on {self.cfg.port}: {err}; retrying in 1 s")
+                time.sleep(1.0)
+        raise AssertionError("unreachable")
 
     def _tick(self) -> None:
         try:
@@ -79,13 +98,17 @@ def _connect_leader(cfg: LeaderTeleopConfig):  # -> lerobot SOLeader
     """Connect lerobot's SOLeader without prompting, using its calibration file."""
     from lerobot.teleoperators.so_leader import SOLeader, SOLeaderTeleopConfig
 
-    path = calibration_path(cfg.robot_id, cfg.calibration_dir or None, LEADER_TYPE_DIR)
+    path = calibration_path(cfg.robot_id, cfg.leader_calibration_dir or None, LEADER_TYPE_DIR)
     load_calibration(path)  # fail early, with the how-to-calibrate hint
     leader = SOLeader(SOLeaderTeleopConfig(port=cfg.port, id=cfg.robot_id,
                                            calibration_dir=Path(path).parent))
-    leader.connect(calibrate=False)
-    if not leader.is_calibrated:
-        leader.bus.write_calibration(leader.calibration)
+    try:
+        leader.connect(calibrate=False)
+        if not leader.is_calibrated:
+            leader.bus.write_calibration(leader.calibration)
+    except (ConnectionError, OSError, RuntimeError):
+        leader.bus.port_handler.closePort()  # a failed handshake leaves the port open
+        raise
     return leader
 
 

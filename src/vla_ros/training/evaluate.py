@@ -268,8 +268,8 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
         metrics["replan_every"] = replan
         rec = TrainRecord.load(info.path)
         results.append(CheckpointResult(name, str(info.path), rec.step if rec else -1, metrics, preds))
-        log.info("%s: mean MAE %.3f, mean success %.1f %%", name, metrics["mean_mae"],
-                 100 * metrics["mean_success_rate"])
+        log.info("%s: mean MAE %.3f, mean success %s", name, metrics["mean_mae"],
+                 _pct(metrics["mean_success_rate"]))
     report = EvalReport(asdict(cfg), datasets, episodes, source, names, cfg.color_shift, results, truths)
     report.files = [str(p) for p in write_outputs(report, out_dir, fps=float(metas[0].fps),
                                                    plot_episodes=cfg.plot_episodes)]
@@ -306,6 +306,10 @@ def write_outputs(report: EvalReport, out_dir: Path, *, fps: float, plot_episode
     return files
 
 
+def _pct(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{100 * rate:.1f}%"
+
+
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
@@ -320,7 +324,7 @@ def format_table(report: EvalReport) -> str:
         m = r.metrics
         grip = m.get("gripper_closed_fraction", {"pred": float("nan"), "truth": float("nan")})
         lines.append(f"{r.name[:15]:<16}{r.step:>8}{m['frames']:>8}{m['mean_mae']:>9.3f}{m['mean_rmse']:>9.3f}"
-                     f"{100 * m['mean_success_rate']:>8.1f}%{min(m['zscore_span_ratio']):>8.2f}"
+                     f"{_pct(m['mean_success_rate']):>9}{min(m['zscore_span_ratio']):>8.2f}"
                      f"{100 * grip['pred']:>8.0f}/{100 * grip['truth']:<7.0f}"
                      f"{max(m['max_jump']['pred']):>10.2f}/{max(m['max_jump']['truth']):<9.2f}")
     for r in report.results:
@@ -332,6 +336,8 @@ def format_table(report: EvalReport) -> str:
             zp = f"[{m['zscore_pred']['min'][j]:.1f},{m['zscore_pred']['max'][j]:.1f}]"
             zt = f"[{m['zscore_truth']['min'][j]:.1f},{m['zscore_truth']['max'][j]:.1f}]"
             lines.append(f"  {name:<18}{m['mae'][j]:>9.3f}{m['rmse'][j]:>9.3f}{m['tolerance'][j]:>8.2f}"
-                         f"{100 * m['success_rate'][j]:>8.1f}%{zp:>16}{zt:>16}"
+                         f"{_pct(m['success_rate'][j]):>9}{zp:>16}{zt:>16}"
                          f"{m['max_jump']['pred'][j]:>8.2f}/{m['max_jump']['truth'][j]:<7.2f}")
+        lines += [f"  {report.joint_names[int(j)]}: success n/a, {why}; left out of the mean"
+                  for j, why in m.get("success_na", {}).items()]
     return "\n".join(lines)

@@ -5,7 +5,9 @@ Each metric answers a failure seen in the seed documents:
 * MAE / RMSE per joint in the data's physical units (LeRobot: degrees, gripper 0-100), not in
   normalised units (seed: "MAE in the thousands" from comparing normalised outputs with raw data);
 * per-joint success: share of frames within a tolerance, by default 5 % of the joint's range in the
-  data (seed colour challenge: 60.9 % average per-joint success at 5 %);
+  data (seed colour challenge: 60.9 % average per-joint success at 5 %); a joint without range (a
+  tolerance of 0) has no meaningful success: it is reported n/a, with the reason, and left out of the
+  mean instead of scoring 100 %;
 * z-score range of the outputs next to the data's: a model whose outputs span +-1.5 sigma where the
   data spans +-3 is conservative, mean-seeking (seed: "z-score range problem confirmed");
 * gripper-closed fraction, predicted vs demonstrated (seed: 54.5 % closed in training, 0 % deployed);
@@ -73,7 +75,9 @@ def trajectory_metrics(
 
     Returns:
         JSON-ready dict: ``frames``, ``episodes``, ``tolerance`` (D), ``mae``, ``rmse``,
-        ``success_rate`` (D, fraction), ``mean_mae``, ``mean_rmse``, ``mean_success_rate``,
+        ``success_rate`` (D, fraction, None = n/a), ``success_na`` (joint index as a string -> why
+        it is n/a), ``mean_mae``, ``mean_rmse``, ``mean_success_rate`` (over the joints that have a
+        success rate; None if none has),
         ``zscore_pred``/``zscore_truth`` (``min``/``max`` per joint), ``zscore_span_ratio`` (D:
         predicted span / demonstrated span; well below 1 flags mean-seeking outputs),
         ``gripper_closed_fraction`` (``pred``/``truth``), ``max_jump`` (``pred``/``truth``, D).
@@ -90,6 +94,10 @@ def trajectory_metrics(
     tolerance = tolerance_frac * np.asarray(joint_range, dtype=np.float64)
     mae, rmse = np.abs(err).mean(axis=0), np.sqrt((err**2).mean(axis=0))
     success = (np.abs(err) <= tolerance).mean(axis=0)
+    na = {str(j): f"no range in the data (max - min = {float(joint_range[j]):g}): tolerance "
+                  f"{tolerance_frac:g} x range = 0, so success would be 100 % for any exact value"
+          for j in range(len(tolerance)) if not tolerance[j] > 0}
+    rated = [float(success[j]) for j in range(len(tolerance)) if str(j) not in na]
     z_pred, z_truth = _zrange(pred, action_mean, action_std), _zrange(truth, action_mean, action_std)
     span_pred = np.subtract(z_pred["max"], z_pred["min"])
     span_truth = np.subtract(z_truth["max"], z_truth["min"])
@@ -99,10 +107,11 @@ def trajectory_metrics(
         "tolerance": tolerance.tolist(),
         "mae": mae.tolist(),
         "rmse": rmse.tolist(),
-        "success_rate": success.tolist(),
+        "success_rate": [None if str(j) in na else float(v) for j, v in enumerate(success)],
+        "success_na": na,
         "mean_mae": float(mae.mean()),
         "mean_rmse": float(rmse.mean()),
-        "mean_success_rate": float(success.mean()),
+        "mean_success_rate": float(np.mean(rated)) if rated else None,
         "zscore_pred": z_pred,
         "zscore_truth": z_truth,
         "zscore_span_ratio": (span_pred / np.where(span_truth > 0, span_truth, 1.0)).tolist(),

@@ -100,7 +100,8 @@ def plot_checkpoint_comparison(
     width = 0.8 / max(len(metrics), 1)
     for ax, (key, label) in zip(axes, panels):
         for k, (name, m) in enumerate(metrics.items()):
-            ax.bar(x + k * width - 0.4 + width / 2, m[key], width, label=name)
+            values = [np.nan if v is None else v for v in m[key]]  # n/a success: no bar
+            ax.bar(x + k * width - 0.4 + width / 2, values, width, label=name)
         ax.set_xticks(x, [n.removesuffix(".pos") for n in joint_names], rotation=30, fontsize=8)
         ax.set_title(label, fontsize=9)
     axes[0].legend(fontsize=7)

@@ -42,6 +42,8 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from vla_ros.contract import DeploymentContract
+from vla_ros.contract.reader import dataset_signatures
+from vla_ros.errors import ConfigError
 from vla_ros.robot.joints import JOINT_NAMES
 from vla_ros.training.budget import DatasetSummary, TrainingBudget, plan_budget, summarize_datasets
 from vla_ros.training.config import TrainConfig, parse_episode_weights
@@ -175,9 +177,21 @@ class Trainer:
         self.vlm_dir = Path(info.vlm_dir)
         keep_vlm_name(info, self.policy.config, self.preprocessor)
         self.contract = make_contract(self.summary, cfg.rename(), cfg.units)
+        self._add_camera_signatures()
         self._build_optimizer()
         self._build_loaders()
         return self
+
+    def _add_camera_signatures(self) -> None:
+        """What each training camera saw, for the policy's camera-identity check (not fatal if unreadable)."""
+        try:
+            sigs, source = dataset_signatures(self.summary.roots)
+        except ConfigError as err:
+            log.warning("no camera signatures in the deployment contract: %s", err)
+            self.contract.sources["camera_signatures"] = f"unknown: {err}"
+            return
+        self.contract.camera_signatures = sigs
+        self.contract.sources["camera_signatures"] = source
 
     def _source(self) -> Path | str:
         cfg = self.cfg
