@@ -203,9 +203,10 @@ class So101SimNode(Node):
             self.get_logger().info(status.message, throttle_duration_sec=10.0)
 
     def close(self) -> None:
-        """Wait (up to 3 s) for the driver to let go of the bus (torque off), then stop the simulation
-        loop and unplug the emulated bus."""
-        self.emulator.wait_released(timeout_s=3.0)
+        """Wait (up to 3.5 s) for the driver to let go of the bus (torque off, or 1.5 s without a packet:
+        a driver shutting down beside it on a loaded machine can pause that long before its switch-off),
+        then stop the simulation loop and unplug the emulated bus."""
+        self.emulator.wait_released(quiet_s=1.5, timeout_s=3.5)
         self.runner.stop()
         self.emulator.close()
 
