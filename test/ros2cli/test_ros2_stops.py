@@ -5,6 +5,7 @@ and the next launch finds the simulator's port free)."""
 from __future__ import annotations
 
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -19,15 +20,15 @@ from ros2_testlib import VENV, Workspace, interrupt, wait_for_output
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
-def _args(policy: Path) -> str:
+def _args(policy: Path) -> list[str]:
     height, width = IMAGE_SIZE
-    return f"policy_path:={policy} image_size:={width}x{height} task:='{TASKS[0]}'"
+    return [f"policy_path:={policy}", f"image_size:={width}x{height}", f"task:={TASKS[0]}"]
 
 
 def test_sigint_stops_ros2_launch_within_the_grace_on_a_loaded_machine(
         workspace: Workspace, reach_policy: Path, tmp_path: Path) -> None:
     log = tmp_path / "launch.log"
-    proc = workspace.start(f"ros2 launch vla_ros deploy.launch.py {_args(reach_policy)}", log)
+    proc = workspace.start(f"ros2 launch vla_ros deploy.launch.py {shlex.join(_args(reach_policy))}", log)
     burners = []
     try:
         wait_for_output(proc, log, r"\[smolvla_policy\].*enabled", timeout_s=400)
@@ -68,8 +69,7 @@ def _alive(procs: list[psutil.Process]) -> list[str]:
 
 
 def _vla_ros_launch(reach_policy: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    words = [w.replace("'", "") for w in _args(reach_policy).split(" task:=")[0].split()]
-    return subprocess.Popen([str(VENV / "bin" / "vla-ros"), "launch", "deploy", *words, f"task:={TASKS[0]}",
+    return subprocess.Popen([str(VENV / "bin" / "vla-ros"), "launch", "deploy", *_args(reach_policy),
                              "monitor:=false"], stdout=open(log, "w"), stderr=subprocess.STDOUT, env=env,
                             start_new_session=True)
 
