@@ -46,9 +46,9 @@ def load_png(path: Path) -> np.ndarray:
 
 
 def distinct_colours(region: np.ndarray) -> int:
-    """Distinct colours (quantised to 4 bits per channel) in an image region."""
-    q = (region[..., :3] >> 4).reshape(-1, 3).astype(np.int32)
-    return len(np.unique(q[:, 0] * 256 + q[:, 1] * 16 + q[:, 2]))
+    """Distinct colours (8 bits per channel) in an image region."""
+    q = region[..., :3].reshape(-1, 3).astype(np.int32)
+    return len(np.unique(q[:, 0] * 65536 + q[:, 1] * 256 + q[:, 2]))
 
 
 def colour_pixels(region: np.ndarray, rgb: tuple[int, int, int], tol: int = 40) -> int:

@@ -54,8 +54,8 @@ class RerunBridge(Node):
         ViewerError: a port is taken or the save file's directory does not exist.
     """
 
-    def __init__(self) -> None:
-        super().__init__("rerun_bridge")
+    def __init__(self, **node_kwargs: Any) -> None:
+        super().__init__("rerun_bridge", **node_kwargs)
         require_rerun()
         from vla_ros.viewer.layout import blueprint
         from vla_ros.viewer.logger import ViewerLogger
@@ -75,6 +75,7 @@ class RerunBridge(Node):
         if self.session.save_path:
             self.get_logger().info(f"rerun recording: {self.session.save_path}")
         self._feeds: list[CameraFeed] = []
+        self._early_lines: list[LogLine] = []
         self._subscribe()
         if self.cfg.policy_node:
             self._params = AsyncParameterClient(self, self.cfg.policy_node)
@@ -82,7 +83,7 @@ class RerunBridge(Node):
             self._feed_timer = self.create_timer(1.0, self._ask_policy)
         else:
             self._use_feeds(dataset_feeds({c: f"cameras/{c}/image_raw" for c in self.cfg.cameras}))
-        self.create_timer(max(self.log_cfg.flush_period_s, 0.05), self.logger.flush)
+        self.create_timer(max(self.log_cfg.flush_period_s, 0.05), self._flush)
 
     # ----------------------------------------------------------------- setup
     def _subscribe(self) -> None:
@@ -97,8 +98,9 @@ class RerunBridge(Node):
 
     def _joints(self, topic: str, series: str, qos: Any) -> None:
         def on_msg(msg: JointState) -> None:
-            self._guard(topic, lambda: self.logger.joints(series, list(msg.name), list(msg.position),
-                                                          self._stamp(msg.header)))
+            if (stamp := self._stamp(msg.header)) is not None:
+                self._guard(topic, lambda: self.logger.joints(series, list(msg.name), list(msg.position),
+                                                              stamp))
 
         self.create_subscription(JointState, topic, on_msg, qos)
 
@@ -137,12 +139,17 @@ class RerunBridge(Node):
         self.session.close()
 
     # ----------------------------------------------------------------- callbacks
-    def _now(self) -> float:
-        """The node's clock (simulated time in simulation), or wall time before ``/clock`` has arrived."""
+    def _now(self) -> float | None:
+        """The node's clock: simulated time with ``use_sim_time`` (None before ``/clock`` has arrived: a
+        wall-clock stamp among simulated ones would put the data 56 years away and the plots' window,
+        which follows the latest time, would show nothing else), wall time otherwise."""
         now = self.get_clock().now().nanoseconds * 1e-9
-        return now if now > 0 else time.time()
+        if now > 0:
+            return now
+        return None if self.get_parameter("use_sim_time").value else time.time()
 
-    def _stamp(self, header: Any) -> float:
+    def _stamp(self, header: Any) -> float | None:
+        """The message's header stamp, else :meth:`_now` (None: not loggable yet)."""
         stamp = stamp_to_s(header.stamp)
         return stamp if stamp > 0 else self._now()
 
@@ -154,8 +161,9 @@ class RerunBridge(Node):
 
     def _image_callback(self, feed: CameraFeed) -> Any:
         def on_image(msg: Image) -> None:
-            self._guard(f"cameras/{feed.camera}/image_raw",
-                        lambda: self.logger.camera(feed, lambda: msg_to_rgb(msg), self._stamp(msg.header)))
+            if (stamp := self._stamp(msg.header)) is not None:
+                self._guard(f"cameras/{feed.camera}/image_raw",
+                            lambda: self.logger.camera(feed, lambda: msg_to_rgb(msg), stamp))
 
         return on_image
 
@@ -165,38 +173,57 @@ class RerunBridge(Node):
         if not names or not steps or actions.size != steps * len(names):
             self.get_logger().warning("malformed action chunk; not shown", throttle_duration_sec=5.0)
             return
-        self._guard("policy/action_chunk", lambda: self.logger.chunk(
-            names, actions.reshape(steps, len(names)), float(msg.fps), self._stamp(msg.header),
-            int(msg.first_future_index)))
+        if (stamp := self._stamp(msg.header)) is not None:
+            self._guard("policy/action_chunk", lambda: self.logger.chunk(
+                names, actions.reshape(steps, len(names)), float(msg.fps), stamp,
+                int(msg.first_future_index)))
 
     def _on_policy(self, msg: PolicyStatus) -> None:
+        if (stamp := self._stamp(msg.header)) is None:
+            return
         self.logger.policy(PolicyReport(
             state=msg.state_name, task=msg.task, latency_s=float(msg.latency_last_s),
             queue_depth=int(msg.queue_depth), chunks_done=int(msg.chunks_done),
             chunks_dropped=int(msg.chunks_dropped), dry_ticks=int(msg.dry_ticks), last_error=msg.last_error,
-        ), self._stamp(msg.header))
+        ), stamp)
 
     def _on_safety(self, msg: SafetyStatus) -> None:
+        if (stamp := self._stamp(msg.header)) is None:
+            return
         self.logger.safety(SafetyReport(
             state=msg.state_name, estop=bool(msg.estop_latched),
             clamps=dict(zip(msg.joint_names, (int(c) for c in msg.clamp_counts))), reason=msg.reason,
-        ), self._stamp(msg.header))
+        ), stamp)
 
     def _on_objects(self, msg: MarkerArray) -> None:
         objects = parse_objects(msg)
-        if objects is None:
+        stamp = None if objects is None else objects.stamp_s or self._stamp(msg.markers[0].header)
+        if objects is None or stamp is None:
             return
         cube = next((m for m in msg.markers if m.ns == CUBES_NS), None)
         half = float(cube.scale.x) / 2 if cube is not None and cube.scale.x > 0 else _CUBE_HALF_SIZE_M
-        self.logger.objects(objects.cubes, objects.stamp_s or self._stamp(msg.markers[0].header), half)
+        self.logger.objects(objects.cubes, stamp, half)
 
     def _on_rosout(self, msg: Log) -> None:
         level = _LEVELS.get(int(msg.level))
         ns = self.get_namespace().strip("/").replace("/", ".")
         if level is None or (ns and not msg.name.startswith(ns + ".")) or msg.name.endswith("rerun_bridge"):
             return
-        # rosout stamps are wall time; the timeline is this node's clock
-        self.logger.event(LogLine(level, f"[{msg.name.rsplit('.', 1)[-1]}] {msg.msg}"), self._now())
+        # rosout stamps are wall time; the timeline is this node's clock: lines from before /clock are
+        # held (the last 100) and logged at its first time
+        self._early_lines.append(LogLine(level, f"[{msg.name.rsplit('.', 1)[-1]}] {msg.msg}"))
+        del self._early_lines[:-100]
+        self._log_lines()
+
+    def _log_lines(self) -> None:
+        if self._early_lines and (now := self._now()) is not None:
+            for line in self._early_lines:
+                self.logger.event(line, now)
+            self._early_lines.clear()
+
+    def _flush(self) -> None:
+        self._log_lines()
+        self.logger.flush()
 
 
 def main(args: list[str] | None = None) -> int:
