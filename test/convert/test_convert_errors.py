@@ -260,7 +260,9 @@ def _calib(tmp_path: Path) -> Path:
 
 
 def test_interrupted_conversion_leaves_nothing(tmp_path: Path) -> None:
-    bag = standard_bag(8.0, cameras=("front",)).write(tmp_path / "long")
+    # Long enough that writing its frames takes a while after the first image appears: the interrupt
+    # lands then, mid-episode (0.5 s for 900 frames on a quiet 2-core machine).
+    bag = standard_bag(60.0, cameras=("front",)).write(tmp_path / "long")
     code = "import sys; from vla_ros.convert.cli import convert_main; sys.exit(convert_main(sys.argv[1:]))"
     cmd = [
         sys.executable,
@@ -281,11 +283,10 @@ def test_interrupted_conversion_leaves_nothing(tmp_path: Path) -> None:
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not any(p.name.startswith(".ds.partial") for p in tmp_path.iterdir()):
+    while not any((p / "images").is_dir() for p in tmp_path.glob(".ds.partial*")):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(0.3)
+        time.sleep(0.005)
     os.kill(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
