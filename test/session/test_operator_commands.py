@@ -28,8 +28,9 @@ def test_each_command_fails_clearly_without_a_graph(command):
     assert f"namespace '/nograph{os.getpid()}'" in out.stderr
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def deploy(tmp_path_factory):
+    """A fresh graph per run of the test (a rerun after a failure must not start from its e-stop)."""
     from vla_ros.policy.tiny import make_tiny_policy
 
     tmp = tmp_path_factory.mktemp("commands")
@@ -66,8 +67,14 @@ def deploy(tmp_path_factory):
         log.close()
 
 
+def on_graph(ns: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A command to the running graph, waiting long enough for discovery on a loaded machine (a later
+    ``--timeout-s`` in ``args`` wins)."""
+    return vla_ros(args[0], "--namespace", ns, "--timeout-s", "20", *args[1:])
+
+
 def status(ns: str) -> str:
-    out = vla_ros("status", "--namespace", ns, "--timeout-s", "3")
+    out = on_graph(ns, "status")
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -79,29 +86,29 @@ def test_commands_on_a_running_graph(deploy):
     line = status(ns)
     assert f"policy DISABLED task {DEFAULT_TASKS[0]!r}" in line and "e-stop off" in line, line
 
-    out = vla_ros("task", "--namespace", ns, DEFAULT_TASKS[1])
+    out = on_graph(ns, "task", DEFAULT_TASKS[1])
     assert out.returncode == 0 and f"smolvla_policy: task set to {DEFAULT_TASKS[1]!r}" in out.stdout, out
     assert f"task {DEFAULT_TASKS[1]!r}" in status(ns)
-    out = vla_ros("task", "--namespace", ns, "dance the macarena")
+    out = on_graph(ns, "task", "dance the macarena")
     assert out.returncode == 1 and "smolvla_policy refused the task:" in out.stdout, out
     assert "use the exact training task" in out.stdout, "the guard's refusal is printed"
     assert f"task {DEFAULT_TASKS[1]!r}" in status(ns), "a refused task changes nothing"
 
-    out = vla_ros("estop", "--namespace", ns)
+    out = on_graph(ns, "estop")
     assert out.returncode == 0 and "latched" in out.stdout, out
     assert "safety ESTOP e-stop LATCHED" in status(ns)
-    out = vla_ros("estop", "--namespace", ns)
+    out = on_graph(ns, "estop")
     assert out.returncode == 0 and "already latched" in out.stdout, "the e-stop stays latched"
-    out = vla_ros("estop", "--release", "--namespace", ns)
+    out = on_graph(ns, "estop", "--release")
     assert out.returncode == 0 and "released" in out.stdout, out
     assert "e-stop off" in status(ns)
 
     # The simulated arm starts far from the random checkpoint's start states and this graph does not
     # reset it (autostart:=false): the policy's start-state gate refuses, and the command says why.
-    out = vla_ros("enable", "--namespace", ns, "--timeout-s", "90")
+    out = on_graph(ns, "enable", "--timeout-s", "90")
     assert out.returncode == 1 and "start" in out.stdout and "allowed" in out.stdout, (out, logs())
     assert "policy DISABLED" in status(ns)
-    out = vla_ros("disable", "--namespace", ns)
+    out = on_graph(ns, "disable")
     assert out.returncode == 0, out
     assert "policy DISABLED" in status(ns)
 

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from vla_ros.bringup.network import apply_environment, discovery
 from vla_ros.session.errors import SessionError
 
-__all__ = ["GraphClient", "GraphNotFoundError"]
+__all__ = ["OTHERS_GRACE_S", "GraphClient", "GraphNotFoundError"]
+
+OTHERS_GRACE_S = 2.0
+"""How long :meth:`GraphClient.watch` waits, once one topic has delivered, for the others whose publisher
+it has not discovered yet, s."""
 
 
 class GraphNotFoundError(SessionError):
@@ -101,15 +106,28 @@ class GraphClient:
     def _resolve(self, name: str) -> str:
         return name if name.startswith("/") else f"{self.namespace.rstrip('/')}/{name}"
 
-    def watch(self, topics: dict[str, tuple[Any, str]], qos: Any, wait_s: float) -> dict[str, Any]:
+    def watch(self, topics: dict[str, tuple[Any, str]], qos: Any, wait_s: float,
+              enough: Callable[[set[str]], bool] = bool) -> dict[str, Any]:
         """Subscribe ``topics`` (``{label: (type, topic)}``) for good; the returned dict holds the latest
-        message of each, kept up to date while the client spins. Waits up to ``wait_s`` for every topic
-        (returns as soon as all have delivered one; latched topics deliver at once)."""
+        message of each, kept up to date while the client spins. Waits up to ``wait_s`` until the labels
+        delivered are ``enough`` (default: any); then, within ``wait_s``, for every other topic that has
+        a publisher, and :data:`OTHERS_GRACE_S` for those that have none yet (a graph need not publish
+        them all: a deploy graph has no ``record/status``). Latched topics deliver as soon as their
+        publisher is discovered (each node of a graph is discovered on its own)."""
         box: dict[str, Any] = {}
         for label, (msg_type, topic) in topics.items():
             self.node.create_subscription(msg_type, topic, lambda m, k=label: box.__setitem__(k, m), qos)
         end = time.monotonic() + wait_s
-        while time.monotonic() < end and len(box) < len(topics):
+        while time.monotonic() < end and not enough(set(box)):
+            self.spin(0.05)
+        grace_end = min(end, time.monotonic() + OTHERS_GRACE_S)
+
+        def waiting() -> bool:
+            pending = [topic for label, (_, topic) in topics.items() if label not in box]
+            return bool(pending) and (time.monotonic() < grace_end or any(
+                self.node.count_publishers(self._resolve(topic)) for topic in pending))
+
+        while time.monotonic() < end and waiting():
             self.spin(0.05)
         return box
 
@@ -143,7 +161,8 @@ class GraphClient:
 
     def watch_status(self) -> dict[str, Any]:
         """:meth:`watch` the latched ``policy/status``, ``safety/status`` and ``record/status``
-        (keys ``policy``, ``safety``, ``record``); waits up to ``timeout_s`` for them."""
+        (keys ``policy``, ``safety``, ``record``); waits up to ``timeout_s`` for the safety supervisor's
+        (every graph has one) and the policy's or the recorder's."""
         from std_msgs.msg import String
 
         from vla_ros.msg import PolicyStatus, SafetyStatus
@@ -151,7 +170,8 @@ class GraphClient:
 
         topics = {"policy": (PolicyStatus, "policy/status"), "safety": (SafetyStatus, "safety/status"),
                   "record": (String, "record/status")}
-        return self.watch(topics, STATUS_QOS, self.timeout_s)
+        return self.watch(topics, STATUS_QOS, self.timeout_s,
+                          enough=lambda got: "safety" in got and bool(got & {"policy", "record"}))
 
     def follow(self, seconds: float) -> bool:
         """Spin for ``seconds``; False once Ctrl-C has shut the client down."""

@@ -121,6 +121,9 @@ def status_main(argv: Sequence[str]) -> int:
         if not latest:
             raise GraphNotFoundError(graph.missing("policy/status, safety/status or record/status"))
         print(format_graph_status(latest), flush=True)
-        while ns.follow and graph.follow(ns.period_s):
-            print(format_graph_status(latest), flush=True)
+        try:
+            while ns.follow and graph.follow(ns.period_s):
+                print(format_graph_status(latest), flush=True)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how --follow ends, wherever it lands
     return 0
