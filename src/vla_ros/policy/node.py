@@ -25,7 +25,6 @@ import dataclasses
 import gc
 import sys
 import threading
-import time
 import traceback
 from collections import deque
 from collections.abc import Callable
@@ -46,6 +45,7 @@ from std_srvs.srv import SetBool, Trigger
 from vla_ros.camera.image import msg_to_rgb
 from vla_ros.config import parse_mapping
 from vla_ros.errors import BadInputError, ConfigError, StaleDataError
+from vla_ros.log_throttle import LogThrottle
 from vla_ros.msg import ActionChunk, PolicyStatus, SafetyStatus
 from vla_ros.policy.camera_identity import CameraIdentityGuard
 from vla_ros.policy.checkpoint import inspect_checkpoint
@@ -159,7 +159,7 @@ class SmolVLAPolicyNode(Node):
         self._last_error = ""
         self._counts = {"chunks_done": 0, "chunks_dropped": 0, "dry_ticks": 0}
         self._pending_logs: deque[tuple[str, str]] = deque()
-        self._logged: dict[str, tuple[str, float]] = {}
+        self._logged = LogThrottle()
         self._wire()
         self._publish_chunk(PipelineOutput(0.0, np.zeros((1, 6)), np.zeros((1, 6))), 0, np.zeros((0, 6)), 0.0,
                             publish=False)  # first use builds message type support: not on the first tick
@@ -378,7 +378,7 @@ class SmolVLAPolicyNode(Node):
         if result.error is not None:
             if isinstance(result.error, NonFiniteChunkError):
                 self._counts["chunks_dropped"] += 1
-            self._error(describe_error(result.error), throttle_s=2.0)
+            self._error(describe_error(result.error), throttle_s=10.0, key=type(result.error).__name__)
             if not isinstance(result.error, (BadInputError, StaleDataError)):
                 self._set_state(PolicyStatus.STATE_FAULT)  # not the data's fault: the model or a bug
             elif self._last_command is None:
@@ -390,7 +390,8 @@ class SmolVLAPolicyNode(Node):
         self._last_error = ""
         if not len(report.executed):
             self._error(f"chunk came {now - out.obs_time_s:.2f} s after its observation, later than its last "
-                        f"action's time: nothing to play (inference too slow for this chunk size)", 5.0)
+                        f"action's time: nothing to play (inference too slow for this chunk size)", 10.0,
+                        key="late_chunk")
         self._publish_chunk(out, report.first_future_index, report.executed, now)
 
     # ----------------------------------------------------------------- outputs
@@ -416,20 +417,20 @@ class SmolVLAPolicyNode(Node):
             self._state = state
             self._publish_status()
 
-    def _error(self, message: str, throttle_s: float = 0.0) -> None:
-        self._report("error", message, "error", throttle_s)
+    def _error(self, message: str, throttle_s: float = 0.0, key: str = "error") -> None:
+        self._report("error", message, key, throttle_s)
         self._last_error = message
         self._publish_status()
 
     def _report(self, level: str, message: str, key: str, throttle_s: float = 0.0) -> None:
         """Queue a log line for :meth:`_flush_logs` (rclpy's logger inspects the caller's source files,
-        tens of milliseconds on a busy machine: never on the control thread)."""
-        now = time.monotonic()
-        last = self._logged.get(key)
-        if last is not None and last[0] == message and (not throttle_s or now - last[1] < throttle_s):
-            return
-        self._logged[key] = (message, now)
-        self._pending_logs.append((level, message))
+        tens of milliseconds on a busy machine: never on the control thread).
+
+        One line per ``key`` and ``throttle_s``, repeats counted
+        (:class:`~vla_ros.log_throttle.LogThrottle`)."""
+        line = self._logged.admit(key, message, throttle_s)
+        if line is not None:
+            self._pending_logs.append((level, line))
 
     def _flush_logs(self) -> None:
         log = self.get_logger()
