@@ -12,12 +12,14 @@ from pathlib import Path
 __all__ = ["Pane", "launch_script"]
 
 
-def launch_script(tmp_path: Path, command: Sequence[str], env: Mapping[str, str]) -> Path:
-    """A bash script running ``command`` with ``env``, its output also in ``tmp_path/launch.log``, then
+def launch_script(tmp_path: Path, command: Sequence[str], env: Mapping[str, str], preamble: str = "") -> Path:
+    """A bash script running ``preamble`` then ``command`` with ``env``, its output also in
+    ``tmp_path/launch.log`` (``tee -i``: a Ctrl-C in the pane stops the command, not the copy), then
     printing ``LAUNCH_EXIT=<status>`` and staying open (so the pane can still be read)."""
     script = tmp_path / "run.sh"
     script.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
-                      + f"{shlex.join(command)} > >(tee {tmp_path / 'launch.log'}) 2>&1\n"
+                      + (preamble + "\n" if preamble else "")
+                      + f"{shlex.join(command)} > >(tee -i {tmp_path / 'launch.log'}) 2>&1\n"
                       + "echo LAUNCH_EXIT=$?\nsleep 600\n")
     return script
 

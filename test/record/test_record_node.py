@@ -98,3 +98,20 @@ def test_parameters_are_described(graph: Graph) -> None:
     assert described["output_dir"].read_only and described["storage"].read_only
     assert "0 = until record/stop" in described["episode_duration_s"].description
     assert described["episode_duration_s"].floating_point_range[0].to_value == 86400.0
+
+
+@pytest.mark.parametrize("graph", [{"task": "wave", "on_shutdown": "discard"}, {"task": "wave"}],
+                         indirect=True, ids=["discard", "save"])
+def test_shutdown_saves_or_discards_the_running_episode(graph: Graph, tmp_path: Path) -> None:
+    """``close()`` is what ``run_node`` calls on Ctrl-C: the running episode follows ``on_shutdown``."""
+    assert graph.call("record/start").success
+    graph.wait_for(lambda: messages_flowing(graph))
+    graph.recorder.close()
+    assert not graph.recorder.writer.recording
+    kept = [p for p in (tmp_path / "bags").iterdir() if not p.name.startswith(".")]
+    partial = tmp_path / "bags" / ".partial"
+    assert not partial.exists() or not any(partial.iterdir()), "nothing half-written"
+    if graph.recorder.cfg.on_shutdown == "discard":
+        assert kept == []
+    else:
+        assert len(kept) == 1 and read_custom_data(kept[0])["task"] == "wave"

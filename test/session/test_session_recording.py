@@ -122,6 +122,17 @@ def test_interrupt_while_resetting_keeps_what_is_done(rig):
     assert s.done and len(finished(rig.root)) == 1
 
 
+def test_interrupt_after_the_recorder_stopped_first_ends_without_an_error(rig):
+    """Under ros2 launch every node gets the Ctrl-C: the recorder may have applied on_shutdown first."""
+    s = rig.make(on_stop="discard")
+    s.begin()
+    rig.advance(s, 1)
+    rig.bags.writer.discard()  # the recorder's own on_shutdown: discard
+    s.interrupt()
+    assert s.done and not s.error and finished(rig.root) == []
+    assert "its on_shutdown applies" in s.log[-2][1]
+
+
 def test_estop_discards_pauses_and_release_rerecords(rig):
     s = rig.make(episodes=1)
     s.begin()

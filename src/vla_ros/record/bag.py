@@ -32,13 +32,18 @@ from vla_ros.errors import ConfigError
 from vla_ros.paths import share_dir
 from vla_ros.record.errors import RecorderError
 
-__all__ = ["EpisodeBagWriter", "EpisodeRecorder", "RecorderConfig", "message_definition",
+__all__ = ["ON_SHUTDOWN", "EpisodeBagWriter", "EpisodeRecorder", "RecorderConfig", "message_definition",
            "parse_extra_topics", "recorded_topics", "register_types", "typestore_for"]
 
 _STORES = {"humble": Stores.ROS2_HUMBLE, "iron": Stores.ROS2_IRON, "jazzy": Stores.ROS2_JAZZY,
            "kilted": Stores.ROS2_KILTED}
 _STORAGE = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
 PARTIAL_DIR = ".partial"
+
+
+ON_SHUTDOWN = ("save", "discard")
+"""What may happen to an episode being recorded when the recording stops (the recorder's ``on_shutdown``,
+the recording session's ``on_stop``)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,13 @@ class RecorderConfig:
         default_factory=list,
         metadata=param("more topics to record besides the converter's, 'topic=package/msg/Type' (e.g. "
                        "policy/action_chunk=vla_ros/msg/ActionChunk)", read_only=True),
+    )
+    on_shutdown: str = field(
+        default="save",
+        metadata=param("what a shutdown (Ctrl-C) does with an episode being recorded: 'save' or 'discard' "
+                       "(the recording session's on_stop; under ros2 launch every node gets the Ctrl-C at "
+                       "once, so the recorder may stop before the session has ended the episode)",
+                       choices=ON_SHUTDOWN),
     )
 
     def __post_init__(self) -> None:

@@ -17,7 +17,7 @@ Publishes ``record/status`` (std_msgs/String, STATUS_QOS): a JSON object
 
 With ``autostart`` an episode starts when the node comes up; with ``episode_duration_s > 0`` it is
 stopped and saved after that long, so scripted demonstrations run unattended. On shutdown a running
-episode is saved.
+episode is saved, or discarded with ``on_shutdown: discard``.
 """
 
 from __future__ import annotations
@@ -204,11 +204,13 @@ class BagRecorderNode(Node):
         self._next_status_ns = self.get_clock().now().nanoseconds + int(self.cfg.status_period_s * 1e9)
 
     def close(self) -> None:
-        """Save a running episode (called by run_node on shutdown)."""
+        """Save or discard (``on_shutdown``) a running episode (called by run_node on shutdown)."""
         if self.writer.recording:
-            ok, message = self._finish(discard=False, publish=False)
+            discard = self.cfg.on_shutdown == "discard"
+            ok, message = self._finish(discard=discard, publish=False)
             if not ok:
-                self.get_logger().error(f"could not save the running episode: {message}")
+                self.get_logger().error(f"could not {'discard' if discard else 'save'} the running episode: "
+                                        f"{message}")
 
 
 def main(args: list[str] | None = None) -> int:

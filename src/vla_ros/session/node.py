@@ -43,6 +43,9 @@ __all__ = ["RecordSessionNode", "SessionNode", "SessionOptions", "main"]
 
 LOG_PERIOD_S = 5.0
 """Without a terminal, the status is logged this often (wall seconds) and on every phase change."""
+SHUTDOWN_CALL_TIMEOUT_S = 2.0
+"""After Ctrl-C, the longest wait for a service to appear and answer, wall s (``ros2 launch`` sends
+SIGTERM 5 s after SIGINT)."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,13 @@ class SessionNode(Node):
                 self.get_logger().warning(f"{err}: keys disabled, the episodes run on their timers")
         self.session: Any = None
         self._interrupted = threading.Event()
-        self._previous_sigint = signal.signal(signal.SIGINT, lambda *_: self._interrupted.set())
+        self._previous_sigint = signal.signal(signal.SIGINT, lambda *_: self._on_sigint())
+
+    def _on_sigint(self) -> None:
+        # the graph is stopping too: a service that does not answer at once will not (ros2 launch
+        # escalates to SIGTERM 5 s after its SIGINT)
+        self.calls.timeout_s = min(self.calls.timeout_s, SHUTDOWN_CALL_TIMEOUT_S)
+        self._interrupted.set()
 
     def start_session(self) -> None:
         """Run ``self.session`` on its own thread."""

@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from vla_ros.config import check_range, param
+from vla_ros.record.bag import ON_SHUTDOWN
 from vla_ros.session.errors import SessionError
 from vla_ros.session.keys import Key
 
 __all__ = ["EpisodeControl", "EstopControl", "Phase", "RecordingPlan", "RecordingSession", "SessionStatus"]
 
-ON_STOP = ("save", "discard")
+ON_STOP = ON_SHUTDOWN
 
 
 class Phase(enum.Enum):
@@ -174,9 +175,16 @@ class RecordingSession:
             self._guarded(action)
 
     def interrupt(self) -> None:
-        """Ctrl-C: as Esc."""
-        if self.phase is not Phase.DONE:
-            self._guarded(self._stop)
+        """Ctrl-C: as Esc. A recorder that no longer answers has stopped first (under ``ros2 launch``
+        every node gets the Ctrl-C at once) and applied its own ``on_shutdown`` (the graph sets it to
+        ``on_stop``) to the episode: the session then ends without an error."""
+        if self.phase is Phase.DONE:
+            return
+        try:
+            self._stop()
+        except SessionError as err:
+            self.log.append((self.clock(), f"the recorder stopped first ({err}); its on_shutdown applies"))
+            self._finish()
 
     def tick(self) -> None:
         """End a phase whose time is up."""
