@@ -65,8 +65,13 @@ def test_report_measures_each_condition_and_passes_the_checks(tmp_path):
     assert conds["cameras_swapped"]["status"] == "refused_by_guard"
     assert conds["cameras_swapped_allowed"]["success_rate"] == 0.0
     checks = report["checks"]
-    assert checks["above_baseline"] and checks["follows_instruction"] and checks["camera_swap_caught"]
-    assert checks["instruction_flips"] == 4
+    assert checks["trained_success"] and checks["follows_instruction"] and checks["camera_swap_caught"]
+    assert checks["uses_vision"] and checks["other_cube_low"]
+    assert checks["baseline_low"] is False, "the baseline reached a cube in 1 of 4 episodes (> 10 %)"
+    # configured (the default conditions) but without results: missed, never silently skipped
+    assert checks["blind_control_fails"] is False and checks["language_blind_control_fails"] is False
+    assert report["measures"]["follows_instruction_rate"] == 1.0 and report["measures"]["vision_drop"] == 1.0
+    assert report["thresholds"]["trained_success_min"] == 0.8
     assert report["total_s"] == 400.0
     write_report(report, paths)
     assert json.loads((tmp_path / "report.json").read_text())["checks"] == checks
@@ -154,13 +159,37 @@ def test_the_run_fails_unless_the_physical_swap_was_refused(tmp_path, capsys, re
 
 def test_a_policy_that_ignores_the_instruction_fails_the_check(tmp_path):
     _, report = _run(tmp_path, exchanged_follows=False)
-    assert not report["checks"]["follows_instruction"] and report["checks"]["instruction_flips"] == 0
+    assert report["checks"]["follows_instruction"] is False
+    assert report["measures"]["follows_instruction_rate"] == 0.0
+
+
+@pytest.mark.parametrize("policy_checks, code", [("fail", 1), ("report", 0)])
+def test_the_controls_fail_their_checks_and_a_missed_policy_check_fails_the_run(tmp_path, capsys,
+                                                                                 policy_checks, code):
+    from vla_ros.closed_loop.cli import main
+
+    paths, _ = _run(tmp_path)
+    # nameless instructions: the policy reaches the same cube whichever it is given
+    _write_results(paths.eval_dir("language_blind"), reach=lambda p: p.scene_target)
+    _write_results(paths.eval_dir("language_blind_exchanged"), reach=lambda p: p.scene_target, exchange=True)
+    _write_results(paths.eval_dir("blind"), reach=lambda p: "red")  # frozen images: always the same cube
+    argv = ["--output-dir", str(tmp_path), "--from-stage", "report", "--policy-checks", policy_checks,
+            "--conditions", "trained", "instructions_exchanged", "cameras_swapped", "blind", "language_blind",
+            "language_blind_exchanged", "random_baseline"]
+    assert main(argv) == code
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["checks"]["language_blind_control_fails"] and report["checks"]["blind_control_fails"]
+    assert report["measures"]["language_blind_follows_rate"] == 0.0
+    assert report["measures"]["blind_success_min_rate"] == 0.0 and report["measures"]["vision_drop"] == 0.5
+    assert report["checks"]["uses_vision"] and report["checks"]["trained_success"]
+    assert "check(s) missed: baseline_low" in out if code else "missed" not in out
 
 
 def test_missing_results_are_reported_not_hidden(tmp_path):
     report = build_report(ClosedLoopConfig(output_dir=str(tmp_path)), RunPaths(tmp_path), {}, {})
     assert report["conditions"]["trained"]["status"] == "failed"
-    assert not report["checks"]["above_baseline"] and report["checks"]["camera_swap_caught"] is False
+    assert report["checks"]["trained_success"] is False and report["checks"]["camera_swap_caught"] is False
     assert report["checks"]["physical_camera_swap_caught"] is False
 
 

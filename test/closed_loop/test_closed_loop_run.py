@@ -1,6 +1,8 @@
 """The closed loop end to end at toy scale, through the real commands: two expert demonstrations
 recorded in the simulator, converted, a few training steps, then the deploy graph twice: evaluated
-(one episode per instruction) and with the cameras swapped (the guard must refuse before the arm moves).
+(one episode per instruction), with the instructions reworded (allow_new_task; diagnose must name the task
+string), with the images frozen (the blind control) and with the cameras swapped (the guard must refuse
+before the arm moves).
 The numbers mean nothing at this scale; the stages' wiring and the report are what is checked."""
 
 import json
@@ -8,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +24,8 @@ def test_closed_loop_runs_every_stage_and_reports(tmp_path):
         [sys.executable, str(ROOT / "training" / "closed_loop.py"), "--output-dir", str(out),
          "--episodes", "2", "--episode-duration-s", "5", "--steps", "4", "--batch-size", "4",
          "--eval-episodes", "1", "--eval-episode-duration-s", "3",
-         "--conditions", "trained", "cameras_swapped", "--stage-timeout-s", "600"],
+         "--conditions", "trained", "instruction_reworded", "cameras_swapped", "blind", "--stage-timeout-s",
+         "600", "--policy-checks", "report"],
         capture_output=True, text=True, timeout=1400,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
@@ -34,7 +38,22 @@ def test_closed_loop_runs_every_stage_and_reports(tmp_path):
     assert report["checks"]["camera_swap_caught"], report["conditions"]["cameras_swapped"]
     guard = report["conditions"]["cameras_swapped"]["guard_message"]
     assert "front feeds observation.images.camera2" in guard
-    assert set(report["timings_s"]) >= {"record", "convert", "train", "evaluate/trained"}
+    assert set(report["timings_s"]) >= {"record", "convert", "train", "evaluate/trained", "diagnose/trained"}
+    # diagnose on the evaluation traces: clean with the training instructions, the task string named
+    # first (with the closest training task) when the same policy ran reworded ones
+    reworded = report["diagnosis"]["instruction_reworded"]
+    assert report["checks"]["diagnose_names_the_instruction"], reworded
+    assert "'go to the red block'" in reworded["findings"][0]["message"], reworded["findings"][0]
+    assert "reach the red cube" in reworded["findings"][0]["message"], "the closest training task"
+    assert report["checks"]["diagnose_clean_instruction"], report["diagnosis"]["trained"]
+    # four training steps make no working policy: its checks are measured and missed, reported only
+    assert report["checks"]["trained_success"] is not None and report["measures"]["vision_drop"] is not None
+    assert report["thresholds"]["trained_success_min"] == 0.8 and "measures: " in proc.stdout
+    # the blind control's cameras showed one still frame for the whole run; the trained run's moved
+    for name, still in (("blind", True), ("trained", False)):
+        trace = np.load(out / "eval" / name / "episode_000.npz")
+        frames = trace["frames_wrist"].astype(int)
+        assert len(frames) >= 2 and (np.abs(frames - frames[0]).max() == 0) == still, name
     for png in ("episode.png", "success.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     assert "closed loop: success rate per instruction" in proc.stdout

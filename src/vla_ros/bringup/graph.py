@@ -112,6 +112,8 @@ COMMON_ARGS = [
     LaunchArg("image_size", "", "Simulation camera size 'WIDTHxHEIGHT' ('' = config/so101_sim.yaml)."),
     LaunchArg("swap_cameras", "false", "Simulation: publish front's image on wrist's topics and vice versa "
               "(swapped camera devices, names unchanged)."),
+    LaunchArg("freeze_cameras", "false", "Simulation: each camera publishes its first frame for the whole "
+              "run (a blind policy's input)."),
     LaunchArg("duration", "0", "Stop the whole graph after this many seconds (0 = until Ctrl-C)."),
     LaunchArg("network", "localhost", f"Discovery: {' or '.join(NETWORKS)} ('subnet' for a viewer or policy "
               "on another machine; every machine on the network and ROS_DOMAIN_ID then shares the topics)."),
@@ -128,6 +130,8 @@ DEPLOY_ARGS = [
     LaunchArg("torch_threads", "", "Policy inference threads ('' = config/smolvla_policy.yaml; 1 suits tiny "
               "models on a busy CPU)."),
     LaunchArg("allow_camera_remap", "false", "Accept a camera_map that differs from the training mapping."),
+    LaunchArg("allow_new_task", "false", "Run an instruction that is not a training task (warned at every "
+              "enable), or a checkpoint whose training tasks cannot be found."),
     LaunchArg("camera_check", "refuse", "Cameras checked by what they see against the training cameras: "
               "refuse (and hold), warn or off."),
     LaunchArg("autostart", "true", "Reset to home, check the start state and enable the policy at start."),
@@ -136,6 +140,8 @@ DEPLOY_ARGS = [
     LaunchArg("eval_output", "evaluation", "Directory of the evaluation results (evaluate > 0)."),
     LaunchArg("eval_episode_duration_s", "8", "Simulated seconds the policy runs per evaluation episode."),
     LaunchArg("exchange_tasks", "false", "Evaluation: give each episode the other target's instruction."),
+    LaunchArg("eval_tasks", "", "Simulation evaluation: the instruction per target (red, blue), "
+              "comma-separated ('' = the training tasks; others need allow_new_task:=true)."),
     LaunchArg("eval_scoring", "auto", "Evaluation scored by 'sim' (the simulator: sim_evaluator) or the "
               "'operator' (eval_session: keys s/f/r); 'auto' = sim in simulation, operator on hardware."),
     LaunchArg("eval_reset_time_s", "10", "Operator evaluation: reset period after each episode, s."),
@@ -180,7 +186,8 @@ def _identity(a: Mapping[str, str]) -> dict[str, str]:
 
 def _sim_parameters(a: Mapping[str, str]) -> dict[str, Any]:
     params: dict[str, Any] = {"seed": int(a["seed"]), "two_cubes": _truthy(a["two_cubes"]),
-                              "cube_layout": a["cube_layout"], "swap_cameras": _truthy(a["swap_cameras"])}
+                              "cube_layout": a["cube_layout"], "swap_cameras": _truthy(a["swap_cameras"]),
+                              "freeze_cameras": _truthy(a["freeze_cameras"])}
     if a["image_size"]:
         width, height = parse_image_size(a["image_size"])
         params.update(image_width=width, image_height=height)
@@ -248,6 +255,7 @@ def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
     autostart = _truthy(a["autostart"]) and evaluator is None
     policy_params: dict[str, Any] = {"policy_path": policy, "autostart": autostart, **identity,
                                      "allow_camera_remap": _truthy(a["allow_camera_remap"]),
+                                     "allow_new_task": _truthy(a["allow_new_task"]),
                                      "camera_check": a["camera_check"]}
     if a["task"]:
         policy_params["task"] = a["task"]
@@ -289,11 +297,13 @@ def _evaluator(a: Mapping[str, str]) -> NodeSpec | None:
                                     "record_eval": _truthy(a["record_eval"]),
                                     "output_dir": str(Path(a["eval_output"]).resolve()),
                                     "terminal": _terminal()})
+    tasks = [t.strip() for t in a["eval_tasks"].split(",") if t.strip()]
     return NodeSpec("sim_evaluator", "sim_evaluator", params_file="sim_evaluator.yaml", ends_graph=True,
                     parameters={"episodes_per_task": episodes,
                                 "episode_duration_s": float(a["eval_episode_duration_s"]),
                                 "exchange_tasks": _truthy(a["exchange_tasks"]),
-                                "output_dir": str(Path(a["eval_output"]).resolve())})
+                                "output_dir": str(Path(a["eval_output"]).resolve()),
+                                **({"tasks": tasks} if tasks else {})})
 
 
 def _eval_recorder(a: Mapping[str, str]) -> list[NodeSpec]:
@@ -326,9 +336,10 @@ def _record(a: Mapping[str, str]) -> list[NodeSpec]:
                                       "leader_calibration_dir": a["calibration_dir"]})
     # In simulation sim_teleop starts and stops each episode through record/start and record/stop;
     # with the leader arm, record_session does, on the operator's keys.
-    recorder = NodeSpec("bag_recorder", "bag_recorder", params_file="bag_recorder.yaml",
-                        parameters={"task": a["task"], "output_dir": str(Path(a["output_dir"]).resolve())})
     session = [_record_session(a)] if a["teleop"] == "leader" else []
+    recorder = NodeSpec("bag_recorder", "bag_recorder", params_file="bag_recorder.yaml",
+                        parameters={"task": a["task"], "output_dir": str(Path(a["output_dir"]).resolve()),
+                                    **({"on_shutdown": a["on_stop"]} if session else {})})
     return [*_hardware_nodes(a), *_supervised(teleop, a), recorder, *session, *_viewer_nodes(a)]
 
 

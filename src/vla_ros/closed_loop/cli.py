@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from vla_ros.closed_loop import stages
+from vla_ros.closed_loop.checks import GUARD_CHECKS, POLICY_CHECKS
 from vla_ros.closed_loop.config import STAGES, ClosedLoopConfig
+from vla_ros.closed_loop.diagnosis import DIAGNOSE_CHECKS, DIAGNOSED, diagnose
 from vla_ros.closed_loop.report import build_report, format_report, guard_message, write_report
 from vla_ros.closed_loop.runner import StageError
 from vla_ros.training.config import add_config_arguments, config_from_args
@@ -47,6 +49,11 @@ def run(cfg: ClosedLoopConfig) -> dict[str, Any]:
         for condition in stages.conditions(cfg):
             timings[f"evaluate/{condition.name}"] = stages.evaluate(cfg, paths, condition).wall_s
             _save_timings(paths, timings)
+    if STAGES.index("diagnose") >= first:
+        for name in DIAGNOSED:
+            if name in cfg.conditions and any(paths.eval_dir(name).glob("episode_*.npz")):
+                timings[f"diagnose/{name}"] = diagnose(cfg, paths, name).wall_s
+                _save_timings(paths, timings)
     guards = {c.name: guard_message(stages.evaluate_log(paths, c.name))
               for c in stages.conditions(cfg) if c.expect_refusal}
     report = build_report(cfg, paths, timings, guards)
@@ -56,8 +63,8 @@ def run(cfg: ClosedLoopConfig) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: parse flags, run, exit 0 when every stage ran (1 with the failing stage's log, or when
-    the physically swapped cameras were not refused before the arm moved in every episode)."""
+    """Entry point: parse flags, run, exit 0 when every stage ran and no check failing the run was
+    missed (1 with the failing stage's log, or naming the missed checks)."""
     parser = argparse.ArgumentParser(
         prog="closed_loop.py",
         description="Record expert demonstrations in simulation, convert, fine-tune a tiny SmolVLA, deploy "
@@ -72,8 +79,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StageError as err:
         print(f"closed loop: {err}")
         return 1
-    if report["checks"]["physical_camera_swap_caught"] is False:
+    return _verdict(report, cfg)
+
+
+def _verdict(report: dict[str, Any], cfg: ClosedLoopConfig) -> int:
+    """1 when a guard or diagnose check was missed, or a policy check with ``policy_checks: fail``."""
+    checks = report["checks"]
+    if checks["physical_camera_swap_caught"] is False:
         print("closed loop: cameras_swapped_physically was not refused before the arm moved in every "
               f"episode: {report['conditions']['cameras_swapped_physically']}")
-        return 1
-    return 0
+    failing = [*GUARD_CHECKS, *DIAGNOSE_CHECKS, *(POLICY_CHECKS if cfg.policy_checks == "fail" else ())]
+    missed = [name for name in failing if checks.get(name) is False]
+    if missed:
+        print(f"closed loop: check(s) missed: {', '.join(missed)} (measures {report['measures']}, "
+              f"thresholds {report['thresholds']})")
+    return 1 if missed else 0

@@ -9,10 +9,11 @@ from vla_ros.errors import ConfigError
 
 __all__ = ["CONDITION_NAMES", "STAGES", "ClosedLoopConfig"]
 
-STAGES = ("record", "convert", "train", "evaluate", "report")
+STAGES = ("record", "convert", "train", "evaluate", "diagnose", "report")
 """The stages, in order; ``--from-stage`` re-runs from one of them, reusing the earlier outputs."""
-CONDITION_NAMES = ("trained", "instructions_exchanged", "cameras_swapped", "cameras_swapped_physically",
-                   "cameras_swapped_allowed", "random_baseline")
+CONDITION_NAMES = ("trained", "instructions_exchanged", "instruction_reworded", "cameras_swapped",
+                   "cameras_swapped_physically", "cameras_swapped_allowed", "blind", "language_blind",
+                   "language_blind_exchanged", "random_baseline")
 """The evaluation conditions (:data:`vla_ros.closed_loop.stages.CONDITIONS` defines each)."""
 
 
@@ -54,10 +55,17 @@ class ClosedLoopConfig:
         "simulated seconds the policy runs per evaluation episode", range=(1.0, 600.0)))
     conditions: list[str] = field(default_factory=lambda: list(CONDITION_NAMES), metadata=param(
         "evaluation conditions: trained, instructions_exchanged (each scene gets the other instruction), "
-        "cameras_swapped (the guard should refuse before the arm moves), cameras_swapped_physically "
-        "(swap_cameras:=true, images swapped under unchanged names: the camera check should refuse at "
-        "every enable), cameras_swapped_allowed (camera_map swapped with allow_camera_remap, to measure "
-        "the drop), random_baseline (the untrained start policy)"))
+        "instruction_reworded (the training tasks reworded, allow_new_task: diagnose should name the "
+        "task string), cameras_swapped (the guard should refuse before the arm moves), "
+        "cameras_swapped_physically (swap_cameras:=true, images swapped under unchanged names: the camera "
+        "check should refuse at every enable), cameras_swapped_allowed (camera_map swapped with "
+        "allow_camera_remap, to measure the drop), blind (the images frozen: freeze_cameras), "
+        "language_blind and language_blind_exchanged (instructions naming no cube, the control of "
+        "follows_instruction), random_baseline (the untrained start policy)"))
+    policy_checks: str = field(default="fail", metadata=param(
+        "what a missed policy check (success, baseline, instruction, vision, controls) does: 'fail' the "
+        "run (exit 1) or only 'report' it (toy runs whose policy is not meant to work); a missed guard "
+        "check always fails", choices=("fail", "report")))
     stage_timeout_s: float = field(default=1800.0, metadata=param(
         "wall-clock limit of each stage process, s", range=(10.0, 86400.0)))
 

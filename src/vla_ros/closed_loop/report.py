@@ -1,14 +1,10 @@
 """The closed loop's report: success per instruction and condition, checks, and time per stage.
 
 ``report.json`` (:data:`SCHEMA`) gathers each condition's ``results.json`` (written by
-``sim_evaluator``, :mod:`vla_ros.evaluate.scoring`), the stage timings and three checks:
-``above_baseline`` (every instruction's success rate is at least :data:`CLEAR_MARGIN` above the
-random policy's), ``follows_instruction`` (with the instructions exchanged on the same scenes the
-policy reaches the newly named cube: success stays at least :data:`CLEAR_MARGIN` above the baseline
-and the cube reached changes with the instruction), ``camera_swap_caught`` (the guard refused the
-swapped ``camera_map`` before the arm moved) and ``physical_camera_swap_caught`` (with the images
-swapped under unchanged names, ``swap_cameras:=true``, the camera check refused every episode's enable,
-so the policy never ran; a run where it was not fails).
+``sim_evaluator``, :mod:`vla_ros.evaluate.scoring`), the stage timings, the checks with the numbers
+they compare and their thresholds (:mod:`vla_ros.closed_loop.checks`: the policy's success, baseline,
+instruction following, use of vision, the controls that must fail them, and the camera guards) and
+the diagnose stage's (:mod:`vla_ros.closed_loop.diagnosis`).
 
 A condition is ``refused_by_guard`` when the policy node refused to start (its log) or when every
 episode of a complete evaluation was refused at ``policy/enable``: ``sim_evaluator`` then never
@@ -23,20 +19,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from vla_ros.closed_loop.checks import THRESHOLDS, closed_loop_checks, measures
 from vla_ros.closed_loop.config import ClosedLoopConfig
+from vla_ros.closed_loop.diagnosis import DIAGNOSED, diagnosis_checks, diagnosis_summary
 from vla_ros.closed_loop.stages import RunPaths, conditions, stage_outputs
 from vla_ros.evaluate.scoring import EvaluationResults
 
-__all__ = ["CLEAR_MARGIN", "SCHEMA", "build_report", "format_report", "guard_message",
+__all__ = ["SCHEMA", "build_report", "format_report", "guard_message",
            "refused_before_moving", "write_report"]
 
 SCHEMA = "vla_ros.closed_loop/1"
-CLEAR_MARGIN = 0.3
-"""How far above the random baseline a success rate must be to count as clearly above (absolute)."""
 GUARD_MARKERS = ("refusing to start", "camera_map disagrees")
-CAMERA_CHECK_MARKERS = ("camera check:", "looks like")
-"""In an enable refusal by the camera check for a live camera that looks like another training camera
-(:mod:`vla_ros.policy.node`, :func:`vla_ros.contract.signature.match_cameras`)."""
 
 
 def guard_message(log: Path) -> str:
@@ -80,43 +73,16 @@ def _condition(paths: RunPaths, name: str, guard: str) -> dict[str, Any]:
             "episode_files": {str(k): str(results_dir / v) for k, v in results.episode_files.items()}}
 
 
-def _rate(conds: Mapping[str, Any], name: str) -> float | None:
-    return conds.get(name, {}).get("success_rate")
-
-
-def _checks(conds: Mapping[str, Any]) -> dict[str, Any]:
-    base = _rate(conds, "random_baseline") or 0.0
-    trained = conds.get("trained", {}).get("per_task", {})
-    above = bool(trained) and all(s["success_rate"] >= base + CLEAR_MARGIN for s in trained.values())
-    exchanged = conds.get("instructions_exchanged", {})
-    before = conds.get("trained", {}).get("reached_by_episode", {})
-    flips = [k for k, cube in exchanged.get("reached_by_episode", {}).items()
-             if cube and before.get(k) and before[k] != cube]
-    exchanged_rate = exchanged.get("success_rate") or 0.0
-    follows = bool(exchanged.get("per_task")) and exchanged_rate >= base + CLEAR_MARGIN
-    swap = conds.get("cameras_swapped", {})
-    return {"above_baseline": above, "follows_instruction": follows,
-            "instruction_flips": len(flips),
-            "camera_swap_caught": swap.get("status") == "refused_by_guard" if swap else None,
-            "physical_camera_swap_caught": _camera_check_refused(conds.get("cameras_swapped_physically")),
-            "clear_margin": CLEAR_MARGIN}
-
-
-def _camera_check_refused(cond: Mapping[str, Any] | None) -> bool | None:
-    """Refused at every enable by the camera check, for a mismatch (None: the condition was not run)."""
-    if cond is None:
-        return None
-    return cond.get("status") == "refused_by_guard" and cond.get("refused_at") == "enable" and all(
-        all(marker in r for marker in CAMERA_CHECK_MARKERS) for r in cond["refusals"])
-
-
 def build_report(cfg: ClosedLoopConfig, paths: RunPaths, timings: Mapping[str, float],
                  guards: Mapping[str, str]) -> dict[str, Any]:
     """The report of a run whose stages are done (see the module docstring)."""
     conds = {c.name: _condition(paths, c.name, guards.get(c.name, "")) for c in conditions(cfg)}
+    diagnoses = {name: diagnosis_summary(paths, name) for name in DIAGNOSED if name in cfg.conditions}
     total = sum(v for k, v in timings.items())
     return {"schema": SCHEMA, "config": dataclasses.asdict(cfg), "outputs": stage_outputs(paths),
-            "conditions": conds, "checks": _checks(conds), "timings_s": dict(timings), "total_s": total,
+            "conditions": conds, "checks": {**closed_loop_checks(conds), **diagnosis_checks(diagnoses)},
+            "measures": measures(conds), "thresholds": dict(THRESHOLDS), "diagnosis": diagnoses,
+            "timings_s": dict(timings), "total_s": total,
             "figures": {"episode": str(paths.root / "episode.png"),
                         "success": str(paths.root / "success.png")}}
 
@@ -154,6 +120,15 @@ def format_report(report: Mapping[str, Any]) -> str:
         else:
             cells = [f"{t!r}: {s['success_rate']:.0%} ({s['episodes']})" for t, s in cond["per_task"].items()]
             lines.append(f"  {name:<26} " + ", ".join(cells))
+    for name, diagnosis in report.get("diagnosis", {}).items():
+        if diagnosis is not None:
+            first = diagnosis["findings"][0] if diagnosis["findings"] else None
+            lines.append(f"  diagnose {name:<17} worst {diagnosis['worst_severity']}"
+                         + (f"; first: [{first['check']}] {first['message'][:200]}" if first else ""))
+    measured = {k: v for k, v in report.get("measures", {}).items() if v is not None}
+    if measured:
+        lines.append("measures: " + ", ".join(f"{k} {v:.2f}" for k, v in measured.items())
+                     + "; thresholds: " + ", ".join(f"{k} {v:g}" for k, v in report["thresholds"].items()))
     checks = report["checks"]
     lines.append("checks: " + ", ".join(f"{k}={v}" for k, v in checks.items()))
     lines.append("time per stage: " + ", ".join(f"{k} {v:.0f} s" for k, v in report["timings_s"].items())

@@ -3,7 +3,7 @@
 record: ``vla-ros launch record teleop:=expert`` (the simulator's scripted IK expert, one task per
 episode) -> convert: ``vla-ros convert`` -> train: ``vla-ros train`` from a tiny SmolVLA with random
 weights -> evaluate: ``vla-ros launch deploy evaluate:=M`` per condition (``sim_evaluator`` in the
-deploy graph measures success in the simulator).
+deploy graph measures success in the simulator) -> diagnose (:mod:`vla_ros.closed_loop.diagnosis`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from vla_ros.closed_loop.config import ClosedLoopConfig
 from vla_ros.closed_loop.runner import StageError, StageResult, run_stage, vla_ros_command
 from vla_ros.paths import config_file
 
-__all__ = ["CAMERA_MAP", "CONDITIONS", "Condition", "RunPaths", "conditions", "convert", "evaluate",
-           "evaluate_log", "make_start_policy", "record", "train"]
+__all__ = ["CAMERA_MAP", "CONDITIONS", "NAMELESS_TASKS", "REWORDED_TASKS", "Condition", "RunPaths",
+           "conditions", "convert", "evaluate", "evaluate_log", "make_start_policy", "record", "train"]
 
 CAMERA_MAP = {"observation.images.front": "observation.images.camera1",
               "observation.images.wrist": "observation.images.camera2"}
@@ -52,15 +52,27 @@ class Condition:
     expect_refusal: bool = False
 
 
+REWORDED_TASKS = ("go to the red block", "go to the blue block")
+"""The evaluation instructions of ``instruction_reworded``: the training tasks said otherwise (seed 001's
+"Grab the brain" for "Grasp a brain and put it in the bin"), run with ``allow_new_task``."""
+NAMELESS_TASKS = ("reach the cube", "touch the cube")
+"""The language-blind control's instructions: one per target, neither naming a cube."""
+_NAMELESS = f"eval_tasks:={','.join(NAMELESS_TASKS)}"
 _SWAPPED = "camera_map:=front=observation.images.camera2,wrist=observation.images.camera1"
 CONDITIONS = (
     Condition("trained", "trained"),
     Condition("instructions_exchanged", "trained", ("exchange_tasks:=true",)),
+    Condition("instruction_reworded", "trained", (f"eval_tasks:={','.join(REWORDED_TASKS)}",
+                                                  "allow_new_task:=true")),  # the seeds' task string
     Condition("cameras_swapped", "trained", (_SWAPPED,), expect_refusal=True),
     Condition("cameras_swapped_physically", "trained", ("swap_cameras:=true", "camera_check:=refuse"),
               expect_refusal=True),  # the seed's swapped devices: refused at enable, by what they see
     Condition("cameras_swapped_allowed", "trained",
               (_SWAPPED, "allow_camera_remap:=true", "camera_check:=off")),  # measure the drop
+    Condition("blind", "trained", ("freeze_cameras:=true",)),  # each camera's first frame, for ever
+    Condition("language_blind", "trained", (_NAMELESS, "allow_new_task:=true")),
+    Condition("language_blind_exchanged", "trained",
+              (_NAMELESS, "allow_new_task:=true", "exchange_tasks:=true")),
     Condition("random_baseline", "start"),
 )
 """What the report can compare (the config's ``conditions`` picks some)."""

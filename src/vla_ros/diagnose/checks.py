@@ -393,7 +393,7 @@ def check_zrange(train: Recording, deploy: Recording, ckpt: CheckpointFacts) -> 
         "training_z": {"min": tz.min(0).tolist(), "max": tz.max(0).tolist()},
         "deployment_z": {"min": dz.min(0).tolist(), "max": dz.max(0).tolist()}, "span_ratio": ratio.tolist()})
     for j, name in enumerate(train.names):
-        if ratio[j] >= ZSPAN_RATIO_WARN:
+        if ratio[j] >= ZSPAN_RATIO_WARN or t_span[j] <= 1e-6:  # a joint training never moved: no span
             continue
         res.findings.append(Finding(
             "checkpoint_zrange", "warning",

@@ -109,6 +109,9 @@ class SimNodeConfig(SimConfig):
     swap_cameras: bool = field(default=False, metadata=param(
         "Publish the front camera's image on the wrist camera's topic and the wrist's on the front's, names "
         "unchanged: what swapped device paths do on hardware (the camera-identity guard's test case)"))
+    freeze_cameras: bool = field(default=False, metadata=param(
+        "Publish each camera's first frame for the whole run, with fresh stamps: the policy sees neither "
+        "the arm move nor the scene change at a reset (the closed loop's blind control)"))
 
     def __post_init__(self) -> None:
         super().__post_init__()

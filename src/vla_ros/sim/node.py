@@ -10,7 +10,8 @@ Topics: ``cameras/front/image_raw``, ``cameras/front/camera_info``, ``cameras/wr
 :func:`objects_msg`; status QoS: a late subscriber gets the latest at once), ``/clock``, ``/diagnostics``.
 Service: ``sim/reset`` (std_srvs/Trigger): start state of the next episode.
 Stamps are simulated time, which starts at the wall time of the node's start. With ``swap_cameras``
-the front camera's image goes out on the wrist's topics and the wrist's on the front's.
+the front camera's image goes out on the wrist's topics and the wrist's on the front's; with
+``freeze_cameras`` each camera publishes its first frame for the whole run (fresh stamps).
 
 Like the real arm, the simulated one is limp (and sags) until the driver switches torque on; call
 ``sim/reset`` once the driver is up to put it back at the start pose with the goals there.
@@ -116,6 +117,7 @@ class So101SimNode(Node):
         self.get_logger().info(f"simulated arm calibration: {calib}")
         self._epoch_ns = time.time_ns()
         self._frame_ids = {"front": self.cfg.front_frame_id, "wrist": self.cfg.wrist_frame_id}
+        self._frozen: dict[str, np.ndarray] = {}
         self._intrinsics = {c: self.world.camera_intrinsics(c) for c in CAMERA_NAMES}
         self._image_pubs = {c: self.create_publisher(Image, f"cameras/{c}/image_raw", SENSOR_QOS)
                             for c in CAMERA_NAMES}
@@ -161,6 +163,8 @@ class So101SimNode(Node):
 
     def _on_frame(self, camera: str, rgb: np.ndarray, sim_time_s: float) -> None:
         stamp = self._stamp(sim_time_s)
+        if self.cfg.freeze_cameras:  # the camera's first frame for the whole run: the blind control
+            rgb = self._frozen.setdefault(camera, rgb)
         if self.cfg.swap_cameras:  # the other camera's image under this camera's name, as swapped devices
             camera = {"front": "wrist", "wrist": "front"}.get(camera, camera)
         frame_id = self._frame_ids[camera]
