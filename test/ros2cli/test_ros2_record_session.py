@@ -10,37 +10,24 @@ session and the recorder stops first.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from ros2_testlib import VENV, Workspace
+from leader_testlib import emulated_leader
+from ros2_testlib import Workspace
 from tmux_testlib import Pane, launch_script
 
 from vla_ros.record.bag import PARTIAL_DIR
-from vla_ros.robot.calibration import LEADER_TYPE_DIR, calibration_path, save_calibration, sim_calibration
-from vla_ros.robot.description import joint_limits
 
 TASK = "wave the arm"
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed "
                                 "(apt-get install -y tmux)")
-
-
-def _leader(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, Path]:
-    calib = tmp_path / "calibration"
-    limits = {n: (lim.lower_rad, lim.upper_rad) for n, lim in joint_limits().items()}
-    save_calibration(sim_calibration(limits), calibration_path("leader", calib, LEADER_TYPE_DIR))
-    port = tmp_path / "leader.tty"
-    emulator = subprocess.Popen([str(VENV / "bin" / "sts_bus_emulator"), "--leader", "--link", str(port),
-                                 "--leader-amplitude-ticks", "200", "--leader-period-s", "3"],
-                                stdout=subprocess.PIPE, text=True)
-    assert emulator.stdout is not None and emulator.stdout.readline().strip()
-    return emulator, port, calib
 
 
 def _script(workspace: Workspace, tmp_path: Path, launch: list[str], calib: Path) -> Path:
@@ -60,7 +47,8 @@ def _bags(root: Path) -> list[Path]:
 @pytest.mark.timeout(900)
 def test_ctrl_c_in_an_episode_under_ros2_launch_discards_it_and_keeps_the_saved_one(
         workspace: Workspace, tmp_path: Path) -> None:
-    emulator, port, calib = _leader(tmp_path)
+    leader = contextlib.ExitStack()
+    port, calib = leader.enter_context(emulated_leader(tmp_path))
     bags = tmp_path / "bags"
     launch = ["ros2", "launch", "vla_ros", "record.launch.py", "teleop:=leader", f"leader_port:={port}",
               "monitor:=false", f"task:={TASK}", "episodes:=3", "episode_time_s:=20", "reset_time_s:=2",
@@ -77,8 +65,7 @@ def test_ctrl_c_in_an_episode_under_ros2_launch_discards_it_and_keeps_the_saved_
         screen = pane.seen
     finally:
         pane.close()
-        emulator.terminate()
-        emulator.wait(10)
+        leader.close()
     log = (tmp_path / "launch.log").read_text()
     assert "| joints " in screen and f"task '{TASK}'" in screen, "the status line was shown in the terminal"
     saved = _bags(bags)

@@ -11,20 +11,18 @@ three bags.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from leader_testlib import emulated_leader
 from ros_testlib import BIN
 from tmux_testlib import Pane, launch_script
-
-from vla_ros.robot.calibration import LEADER_TYPE_DIR, calibration_path, save_calibration, sim_calibration
-from vla_ros.robot.description import joint_limits
 
 EPISODE_S = 6.0
 RESET_S = 4.0
@@ -58,14 +56,8 @@ def test_record_session_keys_in_tmux(tmp_path, make_probe):
     from vla_ros.msg import SafetyStatus
     from vla_ros.ros.qos import SENSOR_QOS, STATUS_QOS
 
-    calib = tmp_path / "calibration"
-    leader_calib = sim_calibration({n: (lim.lower_rad, lim.upper_rad) for n, lim in joint_limits().items()})
-    save_calibration(leader_calib, calibration_path("leader", calib, LEADER_TYPE_DIR))
-    leader_port = tmp_path / "leader.tty"
-    emulator = subprocess.Popen([str(BIN / "sts_bus_emulator"), "--leader", "--link", str(leader_port),
-                                 "--leader-amplitude-ticks", "200", "--leader-period-s", "3"],
-                                stdout=subprocess.PIPE, text=True)
-    assert emulator.stdout is not None and emulator.stdout.readline().strip()
+    leader = contextlib.ExitStack()
+    leader_port, calib = leader.enter_context(emulated_leader(tmp_path))
     ns = f"sess{os.getpid()}"
     bags_dir = tmp_path / "bags"
     env = {k: os.environ[k] for k in ("PATH", "ROS_DOMAIN_ID", "ROS_LOCALHOST_ONLY", "MUJOCO_GL",
@@ -104,8 +96,7 @@ def test_record_session_keys_in_tmux(tmp_path, make_probe):
         screen = pane.seen
     finally:
         pane.close()
-        emulator.terminate()
-        emulator.wait(10)
+        leader.close()
     log = (tmp_path / "launch.log").read_text()
     assert "LAUNCH_EXIT=0" in screen, log[-5000:]
     assert "session over: 3 episode(s) saved, 2 discarded" in log, log[-5000:]
