@@ -230,6 +230,15 @@ def test_failure_while_writing_leaves_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "ds").exists() and no_leftovers(tmp_path, "ds")
 
 
+def test_a_ctrl_c_python_swallowed_still_writes_nothing(tmp_path: Path) -> None:
+    """``interrupted`` is the CLI's SIGINT latch: a KeyboardInterrupt raised inside a ``__del__`` is
+    ignored by Python, the latch is not."""
+    good = standard_bag(1.0).write(tmp_path / "good")
+    with pytest.raises(KeyboardInterrupt):
+        convert_bags([good], tmp_path / "ds", config(), progress=False, interrupted=lambda: True)
+    assert not (tmp_path / "ds").exists() and no_leftovers(tmp_path, "ds")
+
+
 def test_failed_append_leaves_the_dataset_untouched(tmp_path: Path) -> None:
     convert_bags([standard_bag(1.0).write(tmp_path / "first")], tmp_path / "ds", config(), progress=False)
     before = tree_digest(tmp_path / "ds")

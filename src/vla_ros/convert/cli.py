@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -73,15 +74,25 @@ def _config(args: argparse.Namespace) -> ConvertConfig:
 def convert_main(argv: Sequence[str] | None = None) -> int:
     """``vla-ros convert``; returns the exit status."""
     args = convert_parser().parse_args(argv)
+    seen: list[int] = []
+
+    def on_sigint(signum: int, _frame: object) -> None:
+        seen.append(signum)  # remembered even where Python swallows the exception (a __del__)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         config = _config(args)
-        result = convert_bags(args.bags, args.out, config, append=args.append, progress=not args.no_progress)
+        result = convert_bags(args.bags, args.out, config, append=args.append, progress=not args.no_progress,
+                              interrupted=lambda: bool(seen))
     except KeyboardInterrupt:
         print("interrupted: nothing was written to the output", file=sys.stderr)
         return 130
     except VlaRosError as err:
         print(f"vla-ros convert: {err}", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
     print("sync statistics (lag: age of the observation / delay of the action at each tick):")
     print(result.report)
     for note in result.notes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -300,7 +300,8 @@ def _write_bag(writer: DatasetWriter, plan: BagPlan, progress: bool) -> list[tup
 
 
 def convert_bags(bags: Sequence[str | Path], out: str | Path, config: ConvertConfig | None = None, *,
-                 append: bool = False, progress: bool = True) -> ConvertResult:
+                 append: bool = False, progress: bool = True,
+                 interrupted: Callable[[], bool] | None = None) -> ConvertResult:
     """Convert ROS 2 bags into a LeRobot v3.0 dataset at ``out``.
 
     Args:
@@ -310,6 +311,8 @@ def convert_bags(bags: Sequence[str | Path], out: str | Path, config: ConvertCon
         config: mapping and options (default: ``config/convert.yaml``).
         append: add the episodes to the dataset at ``out``.
         progress: show a tqdm progress bar.
+        interrupted: asked before the dataset is moved into place; True discards it and raises
+            KeyboardInterrupt (a Ctrl-C that Python swallowed, e.g. one landing in a ``__del__``).
 
     Returns:
         What was written, with per-stream sync statistics.
@@ -336,7 +339,8 @@ def convert_bags(bags: Sequence[str | Path], out: str | Path, config: ConvertCon
     written: list[tuple[str, int]] = []
     with DatasetWriter(out, features, config.fps, config.robot_type, append=append, vcodec=config.vcodec,
                        image_writer_threads=config.image_writer_threads,
-                       image_writer_processes=config.image_writer_processes) as writer:
+                       image_writer_processes=config.image_writer_processes,
+                       interrupted=interrupted) as writer:
         for plan in plans:
             if plan.episodes:
                 written.extend(_write_bag(writer, plan, progress))

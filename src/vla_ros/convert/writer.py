@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -123,6 +123,8 @@ class DatasetWriter:
         vcodec: lerobot video codec.
         image_writer_threads: AsyncImageWriter threads per camera (0 with 0 processes = synchronous).
         image_writer_processes: AsyncImageWriter processes.
+        interrupted: asked before committing; True discards the staging directory and raises
+            KeyboardInterrupt instead.
 
     Raises:
         DatasetError: ``out`` exists and ``append`` is False; ``append`` and ``out`` is no dataset, or its
@@ -131,7 +133,7 @@ class DatasetWriter:
 
     def __init__(self, out: str | Path, features: Mapping[str, Any], fps: int, robot_type: str, *,
                  append: bool = False, vcodec: str = "libsvtav1", image_writer_threads: int = 4,
-                 image_writer_processes: int = 0) -> None:
+                 image_writer_processes: int = 0, interrupted: Callable[[], bool] | None = None) -> None:
         self.out = Path(out).absolute()
         self.features = dict(features)
         self.fps = int(fps)
@@ -140,6 +142,7 @@ class DatasetWriter:
         self.vcodec = vcodec
         self.threads = image_writer_threads
         self.processes = image_writer_processes
+        self.interrupted = interrupted
         self.staging = self.out.parent / f".{self.out.name}.partial-{os.getpid()}"
         self.dataset: Any = None
         self.episodes_written = 0
@@ -227,6 +230,9 @@ class DatasetWriter:
         except BaseException:
             self._discard()
             raise
+        if commit and self.interrupted is not None and self.interrupted():
+            self._discard()
+            raise KeyboardInterrupt("interrupted before the dataset was moved into place")
         if commit and self.episodes_written:
             self._move_into_place()
         else:
