@@ -36,8 +36,6 @@ from vla_ros.session.keys import Key
 
 __all__ = ["EpisodeControl", "EstopControl", "Phase", "RecordingPlan", "RecordingSession", "SessionStatus"]
 
-ON_STOP = ON_SHUTDOWN
-
 
 class Phase(enum.Enum):
     """What the session is doing."""
@@ -68,7 +66,7 @@ class RecordingPlan:
         range=(0.0, 86400.0)))
     on_stop: str = field(default="save", metadata=param(
         "What Esc or Ctrl-C does with an episode being recorded: 'save' (as lerobot-record) or 'discard'",
-        choices=ON_STOP))
+        choices=ON_SHUTDOWN))
 
     def __post_init__(self) -> None:
         check_range(self)

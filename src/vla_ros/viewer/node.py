@@ -75,7 +75,8 @@ class RerunBridge(Node):
         if self.session.save_path:
             self.get_logger().info(f"rerun recording: {self.session.save_path}")
         self._feeds: list[CameraFeed] = []
-        self._early_lines: list[LogLine] = []
+        self._pending_lines: list[LogLine] = []
+        self._sim_time = bool(self.get_parameter("use_sim_time").value)
         self._subscribe()
         if self.cfg.policy_node:
             self._params = AsyncParameterClient(self, self.cfg.policy_node)
@@ -146,7 +147,7 @@ class RerunBridge(Node):
         now = self.get_clock().now().nanoseconds * 1e-9
         if now > 0:
             return now
-        return None if self.get_parameter("use_sim_time").value else time.time()
+        return None if self._sim_time else time.time()
 
     def _stamp(self, header: Any) -> float | None:
         """The message's header stamp, else :meth:`_now` (None: not loggable yet)."""
@@ -211,15 +212,15 @@ class RerunBridge(Node):
             return
         # rosout stamps are wall time; the timeline is this node's clock: lines from before /clock are
         # held (the last 100) and logged at its first time
-        self._early_lines.append(LogLine(level, f"[{msg.name.rsplit('.', 1)[-1]}] {msg.msg}"))
-        del self._early_lines[:-100]
+        self._pending_lines.append(LogLine(level, f"[{msg.name.rsplit('.', 1)[-1]}] {msg.msg}"))
+        del self._pending_lines[:-100]
         self._log_lines()
 
     def _log_lines(self) -> None:
-        if self._early_lines and (now := self._now()) is not None:
-            for line in self._early_lines:
+        if self._pending_lines and (now := self._now()) is not None:
+            for line in self._pending_lines:
                 self.logger.event(line, now)
-            self._early_lines.clear()
+            self._pending_lines.clear()
 
     def _flush(self) -> None:
         self._log_lines()
