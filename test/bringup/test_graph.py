@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from vla_ros.bringup.demo import DEMO_OUTPUT
 from vla_ros.bringup.graph import GRAPHS, build_graph, launch_arguments, parse_launch_args
 from vla_ros.errors import ConfigError
 
@@ -90,6 +91,8 @@ def test_evaluation_adds_the_evaluator_and_starts_the_policy_disabled(tmp_path):
     ("deploy", ["evaluate:=2", "eval_scoring:=sim", "use_sim:=false", "port:=/dev/ttyACM0"], "use_sim"),
     ("deploy", ["evaluate:=2", "eval_scoring:=judge"], "eval_scoring"),
     ("deploy", ["image_size:=128"], "WIDTHxHEIGHT"),
+    ("deploy", ["demo:=true", "use_sim:=false", "port:=/dev/ttyACM0", "policy_path:=/ckpt"], "use_sim"),
+    ("deploy", ["demo:=true", "task:=reach the cube"], "name one of the cubes"),
     ("record", ["teleop:=expert"], "two_cubes"),
     ("record", ["teleop:=joystick"], "teleop"),
 ])
@@ -103,3 +106,29 @@ def test_expert_teleop_reaches_in_simulation():
         "record", ["teleop:=expert", "two_cubes:=true", "episodes:=4"]))}
     teleop = specs["sim_teleop"].parameters
     assert teleop["mode"] == "reach" and teleop["episodes"] == 4
+
+
+def test_demo_runs_endless_episodes_in_the_two_cube_scene_at_the_checkpoints_image_size(tmp_path):
+    from vla_ros.policy.tiny import make_tiny_policy
+
+    ckpt = make_tiny_policy(tmp_path / "ckpt", image_size=(96, 128), fps=15.0,
+                            tasks=["reach the red cube", "reach the blue cube"])
+    specs = {s.name: s for s in build_graph("deploy", parse_launch_args(
+        "deploy", ["demo:=true", f"policy_path:={ckpt}"]))}
+    assert specs["smolvla_policy"].parameters["autostart"] is False
+    sim = specs["so101_sim"].parameters
+    assert sim["two_cubes"] is True and sim["cube_layout"] == "random"
+    assert (sim["image_width"], sim["image_height"]) == (128, 96)  # the checkpoint's, not the yaml's
+    evaluator = specs["sim_evaluator"].parameters
+    assert evaluator["continuous"] is True and "tasks" not in evaluator  # the default tasks, in turn
+    assert evaluator["output_dir"] == str(Path(DEMO_OUTPUT).resolve())
+    monitor = specs["status_monitor"].parameters
+    assert (monitor["camera_fps"], monitor["policy_fps"]) == (30.0, 15.0)
+    fixed = {s.name: s for s in build_graph("deploy", parse_launch_args(
+        "deploy", ["demo:=true", f"policy_path:={ckpt}", "task:=touch the blue cube", "image_size:=64x48"]))}
+    assert fixed["sim_evaluator"].parameters["tasks"] == ["touch the blue cube"]
+    assert fixed["sim_evaluator"].parameters["targets"] == ["blue"]
+    assert fixed["so101_sim"].parameters["image_width"] == 64
+    plain = build_graph("deploy", parse_launch_args("deploy", ["evaluate:=2", f"policy_path:={ckpt}"]))
+    assert not any("continuous" in s.parameters for s in plain)
+    assert "policy_fps" not in next(s for s in plain if s.name == "status_monitor").parameters

@@ -2,7 +2,7 @@
 recorded in the simulator, converted, a few training steps, then the deploy graph twice: evaluated
 (one episode per instruction), with the instructions reworded (allow_new_task; diagnose must name the task
 string), with the images frozen (the blind control) and with the cameras swapped (the guard must refuse
-before the arm moves).
+before the arm moves); then the trained policy is shipped as policies/so101_reach was.
 The numbers mean nothing at this scale; the stages' wiring and the report are what is checked."""
 
 import json
@@ -25,7 +25,7 @@ def test_closed_loop_runs_every_stage_and_reports(tmp_path):
          "--episodes", "2", "--episode-duration-s", "5", "--steps", "4", "--batch-size", "4",
          "--eval-episodes", "1", "--eval-episode-duration-s", "3",
          "--conditions", "trained", "instruction_reworded", "cameras_swapped", "blind", "--stage-timeout-s",
-         "600", "--policy-checks", "report"],
+         "600", "--policy-checks", "report", "--ship-to", str(tmp_path / "shipped" / "policy")],
         capture_output=True, text=True, timeout=1400,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
@@ -57,3 +57,16 @@ def test_closed_loop_runs_every_stage_and_reports(tmp_path):
     for png in ("episode.png", "success.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     assert "closed loop: success rate per instruction" in proc.stdout
+
+    # shipped (how policies/so101_reach is made): the checkpoint with its contract and reports, loadable
+    from vla_ros.contract import read_contract
+    from vla_ros.policy.checkpoint import inspect_checkpoint
+
+    shipped = tmp_path / "shipped" / "policy"
+    assert f"shipped the trained policy to {shipped}" in proc.stdout
+    for name in ("model.safetensors", "vla_ros_contract.json", "vlm/config.json", "closed_loop_report.json",
+                 "training_metrics.csv", "training_log.txt"):
+        assert (shipped / name).is_file(), name
+    assert json.loads((shipped / "config.json").read_text())["vlm_model_name"] == "vlm"
+    assert inspect_checkpoint(shipped).vlm_dir == str(shipped / "vlm")
+    assert set(read_contract(shipped).tasks) == {"reach the red cube", "reach the blue cube"}

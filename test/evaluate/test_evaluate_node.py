@@ -4,6 +4,7 @@ SmolVLA, which is not expected to succeed: these tests check the evaluation's me
 
 import math
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -106,3 +107,24 @@ def test_a_broken_graph_fails_loudly_naming_what_is_missing(tmp_path):
     assert "20 episodes of 20 s" in output  # the shipped parameter file was read
     doc = (tmp_path / "out" / "results.json").read_text()
     assert SCHEMA in doc and "still missing" in doc
+
+
+def test_continuous_episodes_alternate_until_stopped_then_summarise(deploy_graph):
+    out = deploy_graph["tmp"] / "continuous"
+    node = NodeProcess("sim_evaluator", deploy_graph["tmp"] / "continuous.log", deploy_graph["namespace"],
+                       output_dir=str(out), continuous=True, episodes_per_task=1, episode_duration_s=1.0,
+                       record_episode=-1)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and 'episode 3: "' not in node.output():
+        assert node.proc.poll() is None, node.output()[-5000:]
+        time.sleep(0.5)
+    status = node.stop(60)
+    output = node.output()
+    assert status == 0, output[-5000:]
+    lines = [line.split("]: ", 1)[-1] for line in output.splitlines() if ']: episode ' in line]
+    assert [line.split(":")[0] for line in lines[:3]] == ["episode 1", "episode 2", "episode 3"], lines
+    assert [line.split('"')[1] for line in lines[:3]] == [*DEFAULT_TASKS, DEFAULT_TASKS[0]], lines
+    assert all(" cm" in line and (": success (" in line or ": failure (" in line) for line in lines), lines
+    results = EvaluationResults.load(out)
+    assert len(results.episodes) >= 3 and not results.run_error, results.run_error
+    assert "overall " in output

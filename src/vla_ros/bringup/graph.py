@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from vla_ros.bringup.demo import demo_args, image_size_of, monitor_rates, task_target
 from vla_ros.bringup.network import NETWORKS, apply_environment, discovery
 from vla_ros.config import parse_image_size
 from vla_ros.errors import ConfigError
@@ -121,6 +122,9 @@ COMMON_ARGS = [
 
 DEPLOY_ARGS = [
     LaunchArg("policy_path", "", "SmolVLA checkpoint dir or Hub id ('' = the tiny offline demo policy)."),
+    LaunchArg("demo", "false", "Simulation: the two-cube scene (cubes at random) and endless episodes "
+              "(reset, reach the named cube, score, one line each), the instruction alternating ('task:=' "
+              "picks one; a task set on the running demo is followed from the next episode)."),
     LaunchArg("task", "", "Language instruction ('' = the checkpoint's first training task)."),
     LaunchArg(
         "camera_map", "",
@@ -219,14 +223,15 @@ def _hardware_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
     return nodes
 
 
-def _viewer_nodes(a: Mapping[str, str]) -> list[NodeSpec]:
+def _viewer_nodes(a: Mapping[str, str], monitor: Mapping[str, Any] | None = None) -> list[NodeSpec]:
     nodes = []
     if _truthy(a.get("rviz", "false")):
         nodes.append(NodeSpec("chunk_markers", "chunk_markers", required=False))
         nodes.append(NodeSpec("rviz", "rviz2", package="rviz2", optional=True, required=False,
                               arguments=("-d", f"{SHARE}/rviz/vla_ros.rviz")))
     if _truthy(a.get("monitor", "false")):
-        nodes.append(NodeSpec("status_monitor", "status_monitor", required=False))
+        nodes.append(NodeSpec("status_monitor", "status_monitor", required=False,
+                              parameters=dict(monitor or {})))
     bridge = _rerun_bridge(a)
     return [*nodes, bridge] if bridge else nodes
 
@@ -248,8 +253,9 @@ def _rerun_bridge(a: Mapping[str, str]) -> NodeSpec | None:
 
 
 def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
+    a = _policy_scene(demo_args(a) if _truthy(a["demo"]) else a)
     identity = _identity(a)
-    policy = a["policy_path"] or str(default_policy_dir())
+    policy = a["policy_path"]
     camera_map = [item.strip() for item in a["camera_map"].split(",") if item.strip()]
     evaluator = _evaluator(a)
     autostart = _truthy(a["autostart"]) and evaluator is None
@@ -273,8 +279,17 @@ def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
                  parameters=policy_params),
         *([evaluator] if evaluator else []),
         *(_eval_recorder(a) if evaluator and evaluator.name == "eval_session" else []),
-        *_viewer_nodes(a),
+        *_viewer_nodes(a, monitor_rates(policy) if _truthy(a["demo"]) else {}),
     ]
+
+
+def _policy_scene(a: Mapping[str, str]) -> dict[str, str]:
+    """In simulation the cameras render at a local checkpoint's image size unless ``image_size`` is given
+    (the policy refuses images of another size); no ``policy_path`` means the tiny offline demo policy."""
+    out = {**a, "policy_path": a["policy_path"] or str(default_policy_dir())}
+    if _truthy(a["use_sim"]):
+        out["image_size"] = a["image_size"] or image_size_of(out["policy_path"]) or ""
+    return out
 
 
 def _evaluator(a: Mapping[str, str]) -> NodeSpec | None:
@@ -298,8 +313,12 @@ def _evaluator(a: Mapping[str, str]) -> NodeSpec | None:
                                     "output_dir": str(Path(a["eval_output"]).resolve()),
                                     "terminal": _terminal()})
     tasks = [t.strip() for t in a["eval_tasks"].split(",") if t.strip()]
+    demo: dict[str, Any] = {}
+    if _truthy(a["demo"]):
+        demo = {"continuous": True, "record_episode": -1,
+                **({"tasks": [a["task"]], "targets": [task_target(a["task"])]} if a["task"] else {})}
     return NodeSpec("sim_evaluator", "sim_evaluator", params_file="sim_evaluator.yaml", ends_graph=True,
-                    parameters={"episodes_per_task": episodes,
+                    parameters={"episodes_per_task": episodes, **demo,
                                 "episode_duration_s": float(a["eval_episode_duration_s"]),
                                 "exchange_tasks": _truthy(a["exchange_tasks"]),
                                 "output_dir": str(Path(a["eval_output"]).resolve()),

@@ -14,6 +14,7 @@ from vla_ros.closed_loop.config import STAGES, ClosedLoopConfig
 from vla_ros.closed_loop.diagnosis import DIAGNOSE_CHECKS, DIAGNOSED, diagnose
 from vla_ros.closed_loop.report import build_report, format_report, guard_message, write_report
 from vla_ros.closed_loop.runner import StageError
+from vla_ros.closed_loop.ship import ship
 from vla_ros.training.config import add_config_arguments, config_from_args
 
 __all__ = ["main", "run"]
@@ -79,7 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StageError as err:
         print(f"closed loop: {err}")
         return 1
-    return _verdict(report, cfg)
+    verdict = _verdict(report, cfg)
+    if verdict == 0 and cfg.ship_to:
+        print(f"closed loop: shipped the trained policy to {ship(cfg.output_dir, cfg.ship_to)}")
+    return verdict
 
 
 def _verdict(report: dict[str, Any], cfg: ClosedLoopConfig) -> int:

@@ -43,6 +43,12 @@ class ClosedLoopConfig:
     seed: int = field(default=0, metadata=param("seed of the demonstration scenes", range=(0, 2**31 - 1)))
     eval_seed: int = field(default=1000, metadata=param(
         "seed of the evaluation scenes (not seen in training)", range=(0, 2**31 - 1)))
+    vision_size: int = field(default=64, metadata=param(
+        "side of the tiny policy's vision input, px: SmolVLA pads each camera image to this square "
+        "(a multiple of 16: patches of 8 px, the connector's 2x2 pixel shuffle)", range=(16, 512)))
+    train_backbone: bool = field(default=True, metadata=param(
+        "train the tiny policy's vision tower and VLM too (its weights are random: frozen, as SmolVLA "
+        "freezes a pretrained backbone, they cannot learn where the cubes are)"))
     steps: int = field(default=2000, metadata=param("training steps", range=(1, 10**7)))
     batch_size: int = field(default=16, metadata=param("training batch size", range=(1, 4096)))
     lr: float = field(default=1e-3, metadata=param("peak learning rate", range=(0.0, 1.0)))
@@ -66,6 +72,9 @@ class ClosedLoopConfig:
         "what a missed policy check (success, baseline, instruction, vision, controls) does: 'fail' the "
         "run (exit 1) or only 'report' it (toy runs whose policy is not meant to work); a missed guard "
         "check always fails", choices=("fail", "report")))
+    ship_to: str = field(default="", metadata=param(
+        "when every check passed, copy the trained policy with its contract, report.json and training "
+        "log here (how policies/so101_reach, the demo's policy, was made; '' = do not ship)"))
     stage_timeout_s: float = field(default=1800.0, metadata=param(
         "wall-clock limit of each stage process, s", range=(10.0, 86400.0)))
 
@@ -74,6 +83,8 @@ class ClosedLoopConfig:
         unknown = sorted(set(self.conditions) - set(CONDITION_NAMES))
         if unknown or not self.conditions:
             problems.append(f"conditions {self.conditions} must be some of {list(CONDITION_NAMES)}")
+        if self.vision_size % 16:
+            problems.append(f"vision_size={self.vision_size} must be a multiple of 16")
         try:
             parse_image_size(self.image_size)
         except ConfigError as err:

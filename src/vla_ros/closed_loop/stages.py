@@ -165,6 +165,10 @@ def convert(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
     return run_stage("convert", command, paths.logs, timeout_s=cfg.stage_timeout_s)
 
 
+TINY_VLM = {"patch_size": 8, "vision_hidden_size": 64, "vision_layers": 2}
+"""The start policy's vision tower apart from its input size (:func:`vla_ros.policy.tiny.make_tiny_vlm`)."""
+
+
 def make_start_policy(cfg: ClosedLoopConfig, paths: RunPaths) -> Path:
     """A tiny SmolVLA with random weights for the dataset's tasks, cameras, image size and statistics:
     where training starts, and the random-policy baseline."""
@@ -177,6 +181,7 @@ def make_start_policy(cfg: ClosedLoopConfig, paths: RunPaths) -> Path:
     return make_tiny_policy(
         _fresh(paths.start_policy), image_size=(int(shape[0]), int(shape[1])), chunk_size=cfg.chunk_size,
         fps=float(info["fps"]), tasks=tasks, camera_map=CAMERA_MAP, seed=cfg.seed,
+        vlm={"image_size": cfg.vision_size, **TINY_VLM}, train_backbone=cfg.train_backbone,
         stats={k: {s: stats[k][s] for s in ("mean", "std", "min", "max")}
                for k in ("observation.state", "action")},
     )

@@ -7,14 +7,9 @@ from dataclasses import dataclass, field
 from vla_ros.config import param, range_problems
 from vla_ros.errors import ConfigError
 from vla_ros.evaluate.scoring import plan_episodes
+from vla_ros.evaluate.targets import DEFAULT_TARGETS, DEFAULT_TASKS
 
 __all__ = ["DEFAULT_TARGETS", "DEFAULT_TASKS", "SimEvaluatorConfig"]
-
-DEFAULT_TARGETS: tuple[str, ...] = ("red", "blue")
-"""The two cubes of the simulator's two-cube scene (``so101_sim`` with ``two_cubes``)."""
-
-DEFAULT_TASKS: tuple[str, ...] = tuple(f"reach the {t} cube" for t in DEFAULT_TARGETS)
-"""The instruction per target (template ``"reach the {target} cube"``)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +32,11 @@ class SimEvaluatorConfig:
     exchange_tasks: bool = field(default=False, metadata=param(
         "Give each episode the other target's instruction and score against the instruction given "
         "(does success follow the instruction?)"))
+    continuous: bool = field(default=False, metadata=param(
+        "Run episodes until the graph stops (the demo): the tasks in turn, episodes_per_task ignored; a "
+        "task someone else sets on the policy (vla-ros task, ros2 param set) is followed from the next "
+        "episode, scored against the cube it names; each episode logs 'episode N: \"<task>\": "
+        "success|failure (<closest> cm)'"))
     episode_duration_s: float = field(default=20.0, metadata=param(
         "Simulated seconds from the policy's enable to the end of an episode", range=(0.1, 3600.0)))
     output_dir: str = field(default="sim_evaluation", metadata=param(

@@ -18,6 +18,10 @@ rule 1). It runs inside the deploy graph (``so101_sim`` with two cubes, ``so101_
    ``gripper_frame`` sphere) with :class:`~vla_ros.evaluate.scoring.ReachTracker`;
 6. disable; ``results.json`` is rewritten after every episode.
 
+With ``continuous`` (the demo) the episodes never end (:class:`~vla_ros.evaluate.demo.ContinuousPlan`:
+the tasks in turn, or a task someone else set on the policy); each logs
+:func:`~vla_ros.evaluate.demo.demo_line`, and stopping the graph logs the summary and exits 0.
+
 The episode ``record_episode`` also keeps ``joint_states``, ``policy/joint_commands`` and evenly spaced
 ``cameras/<name>/image_raw`` frames (the last two subscribed during that episode only) in
 ``episode_NNN.npz``.
@@ -52,6 +56,7 @@ from visualization_msgs.msg import MarkerArray
 from vla_ros.camera.image import msg_to_rgb
 from vla_ros.errors import BadInputError
 from vla_ros.evaluate.config import SimEvaluatorConfig
+from vla_ros.evaluate.demo import ContinuousPlan, demo_line
 from vla_ros.evaluate.errors import EvaluationError, GraphError
 from vla_ros.evaluate.scoring import (
     EpisodePlan,
@@ -141,8 +146,9 @@ class SimEvaluator(Node):
                                                 callback_group=self._flow)
         self._reset_client = self.create_client(Trigger, "sim/reset", callback_group=self._flow)
         self._begin = self.create_timer(0.1, self._run, callback_group=self._flow, clock=self._wall)
+        count = "endless" if self.cfg.continuous else str(len(self.plans))
         self.get_logger().info(
-            f"{len(self.plans)} episodes of {self.cfg.episode_duration_s:g} s (simulated), tasks "
+            f"{count} episodes of {self.cfg.episode_duration_s:g} s (simulated), tasks "
             f"{[p.task for p in self.plans[:len(self.cfg.targets)]]}"
             + (" (exchanged)" if self.cfg.exchange_tasks else "")
             + f" -> {Path(self.cfg.output_dir).resolve()}")
@@ -230,8 +236,12 @@ class SimEvaluator(Node):
         log = self.get_logger()
         try:
             await self._wait_for_graph()
+            if self.cfg.continuous:
+                await self._run_continuous()
             for plan in self.plans:
-                await self._run_episode(plan)
+                result = await self._run_episode(plan)
+                self.get_logger().info(f"episode {plan.index + 1}/{len(self.plans)} {plan.task}: "
+                                       f"{result.outcome()}")
         except (EvaluationError, GraphError) as err:
             self._fail(str(err))
         except Exception as err:  # a bug: still write what was measured, and say where it failed
@@ -271,7 +281,19 @@ class SimEvaluator(Node):
         self.results.checkpoint_id = status.checkpoint_id if status is not None else ""
         self.get_logger().info(f"graph ready; policy {self.results.checkpoint_id}")
 
-    async def _run_episode(self, plan: EpisodePlan) -> None:
+    async def _run_continuous(self) -> None:
+        """The demo's episodes, until the graph stops (never returns normally)."""
+        plans = ContinuousPlan(self.cfg.tasks, self.cfg.targets)
+        while True:
+            status = self._status
+            followed = plans.followed
+            plan, scored = plans.next(status.task if status is not None else "")
+            if plans.followed != followed:
+                self.get_logger().info(f"following the task set on the policy: {plans.followed!r}")
+            result = await self._run_episode(plan)
+            self.get_logger().info(demo_line(result, scored))
+
+    async def _run_episode(self, plan: EpisodePlan) -> EpisodeResult:
         wall0 = time.monotonic()
         result = EpisodeResult.from_plan(plan)
         recording = plan.index == self.cfg.record_episode
@@ -289,7 +311,7 @@ class SimEvaluator(Node):
         result.wall_s = time.monotonic() - wall0
         self.results.episodes.append(result)
         self._save()
-        self.get_logger().info(f"episode {plan.index + 1}/{len(self.plans)} {plan.task}: {result.outcome()}")
+        return result
 
     async def _enable(self, plan: EpisodePlan, result: EpisodeResult) -> bool:
         """``policy/enable`` true, up to ``enable_attempts`` times; records refusals in ``result``."""
@@ -478,7 +500,11 @@ class SimEvaluator(Node):
                                f"({100 * overall.success_rate:.0f} %); results in {path}")
 
     def close(self) -> None:
-        """Record an interrupted run (Ctrl-C) in ``results.json`` (called by ``run_node``)."""
+        """Record an interrupted run (Ctrl-C) in ``results.json`` (called by ``run_node``); a continuous
+        run ends this way, and logs its summary."""
+        if self.cfg.continuous and not self._done:
+            self._done = True
+            self._log_summary(self._save())
         if not self._done:
             self.exit_status = 1
             self.results.run_error = self.results.run_error or "interrupted before the last episode"

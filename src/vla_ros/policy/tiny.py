@@ -88,6 +88,8 @@ def make_tiny_vlm(
     patch_size: int = 8,
     hidden_size: int = 64,
     num_layers: int = 2,
+    vision_hidden_size: int = 32,
+    vision_layers: int = 1,
 ) -> Path:
     """Write a tiny SmolVLM (config, tokenizer, processor) into ``out_dir``, offline.
 
@@ -99,6 +101,7 @@ def make_tiny_vlm(
             connector's pixel shuffle uses scale factor 2).
         hidden_size: text model width (4 heads of ``hidden_size / 4``).
         num_layers: text model layers (SmolVLA uses them all and an expert of the same depth).
+        vision_hidden_size: vision tower width (2 heads), ``vision_layers`` its depth.
 
     Returns:
         ``out_dir`` as a Path; pass it as ``SmolVLAConfig.vlm_model_name``.
@@ -107,12 +110,15 @@ def make_tiny_vlm(
         ConfigError: the sizes do not fit together.
     """
     grid = image_size // patch_size
-    if image_size % patch_size or grid % 2 or hidden_size % 4 or num_layers < 1:
+    if (image_size % patch_size or grid % 2 or hidden_size % 4 or num_layers < 1
+            or vision_hidden_size % 2 or vision_layers < 1):
         raise ConfigError(
             f"tiny VLM: image_size={image_size} must be an even multiple of patch_size={patch_size}, "
-            f"hidden_size={hidden_size} a multiple of 4 and num_layers={num_layers} >= 1"
+            f"hidden_size={hidden_size} a multiple of 4, vision_hidden_size={vision_hidden_size} even "
+            f"and num_layers={num_layers}, vision_layers={vision_layers} >= 1"
         )
-    vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
+    vision = {"hidden_size": vision_hidden_size, "intermediate_size": 2 * vision_hidden_size,
+              "num_hidden_layers": vision_layers, "num_attention_heads": 2,
               "image_size": image_size, "patch_size": patch_size}
     text = {"hidden_size": hidden_size, "intermediate_size": 2 * hidden_size, "num_hidden_layers": num_layers,
             "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": hidden_size // 4,
@@ -323,6 +329,8 @@ def make_tiny_policy(
     stats: Mapping[str, Mapping[str, Any]] | None = None,
     camera_map: Mapping[str, str] | None = None,
     seed: int = 0,
+    vlm: Mapping[str, int] | None = None,
+    train_backbone: bool = False,
 ) -> Path:
     """Write a complete tiny SmolVLA checkpoint directory, offline, in a couple of seconds.
 
@@ -340,6 +348,10 @@ def make_tiny_policy(
             accepted); renamed keys go into the saved pre-processor's rename step, as
             ``lerobot-train --rename_map`` does. Default: identity.
         seed: torch seed of the random weights.
+        vlm: sizes of the tiny VLM (:func:`make_tiny_vlm`'s keyword arguments; default its defaults).
+        train_backbone: fine-tuning also trains the vision tower and the VLM
+            (``freeze_vision_encoder=False``, ``train_expert_only=False``; SmolVLA's defaults freeze
+            both, right for a pretrained backbone, not for random weights that must learn to see).
 
     Returns:
         The checkpoint directory.
@@ -355,8 +367,10 @@ def make_tiny_policy(
     out.mkdir(parents=True, exist_ok=True)
     inputs, outputs = tiny_features(cameras, image_size, state_dim, action_dim)
     rename = _check_tiny_args(inputs, tasks, camera_map)
-    vlm = make_tiny_vlm(out / VLM_DIR_NAME)
-    config = make_tiny_config(vlm, inputs, outputs, chunk_size=chunk_size, n_action_steps=n_action_steps)
+    vlm_dir = make_tiny_vlm(out / VLM_DIR_NAME, **(vlm or {}))
+    frozen = not train_backbone
+    config = make_tiny_config(vlm_dir, inputs, outputs, chunk_size=chunk_size, n_action_steps=n_action_steps,
+                              freeze_vision_encoder=frozen, train_expert_only=frozen)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         policy = SmolVLAPolicy(config)

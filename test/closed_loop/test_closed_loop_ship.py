@@ -1,0 +1,44 @@
+"""Shipping a run's trained policy: whole or not at all, within the size limit."""
+
+import json
+
+import pytest
+
+from vla_ros.closed_loop import ship as ship_module
+from vla_ros.closed_loop.ship import ship
+from vla_ros.errors import ConfigError
+
+
+def _run(tmp_path, weights: bytes = b"w" * 100):
+    run = tmp_path / "run"
+    ckpt = run / "train" / "checkpoints" / "last" / "pretrained_model"
+    (ckpt / "vlm").mkdir(parents=True)
+    (ckpt / "model.safetensors").write_bytes(weights)
+    (ckpt / "config.json").write_text(json.dumps({"type": "smolvla", "vlm_model_name": "/abs/start/vlm"}))
+    (ckpt / "vlm" / "config.json").write_text("{}")
+    (run / "report.json").write_text('{"checks": {}}')
+    (run / "logs").mkdir()
+    (run / "logs" / "train.log").write_text("budget: ...")
+    return run
+
+
+def test_ship_copies_the_checkpoint_and_reports_and_makes_the_vlm_relative(tmp_path):
+    dest = ship(_run(tmp_path), tmp_path / "policies" / "p")
+    assert (dest / "model.safetensors").read_bytes() == b"w" * 100
+    assert json.loads((dest / "config.json").read_text())["vlm_model_name"] == "vlm"
+    assert (dest / "closed_loop_report.json").is_file() and (dest / "training_log.txt").is_file()
+    assert not (dest / "training_metrics.csv").exists()  # absent in the run: skipped
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["p"]  # no staging left
+
+
+def test_ship_refuses_a_run_without_a_checkpoint_and_an_oversized_policy(tmp_path, monkeypatch):
+    dest = tmp_path / "policies" / "p"
+    dest.mkdir(parents=True)
+    (dest / "keep").write_text("old")
+    with pytest.raises(ConfigError, match="no trained checkpoint"):
+        ship(tmp_path / "nothing", dest)
+    monkeypatch.setattr(ship_module, "MAX_SHIPPED_BYTES", 50)
+    with pytest.raises(ConfigError, match="more than"):
+        ship(_run(tmp_path), dest)
+    assert (dest / "keep").read_text() == "old"  # left as it was
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["p"]
