@@ -253,6 +253,8 @@ def _rerun_bridge(a: Mapping[str, str]) -> NodeSpec | None:
 
 
 def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
+    if _truthy(a["demo"]) and not _truthy(a["use_sim"]):
+        raise ConfigError("demo:=true runs the simulated two-cube scene: it needs use_sim:=true")
     a = _policy_scene(demo_args(a) if _truthy(a["demo"]) else a)
     identity = _identity(a)
     policy = a["policy_path"]

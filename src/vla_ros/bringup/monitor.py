@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
@@ -63,13 +65,13 @@ class StatusMonitor(Node):
             self._count(cam, Image, f"cameras/{cam}/image_raw", SENSOR_QOS)
         self._count("policy_out", JointState, "policy/joint_commands", COMMAND_QOS, gated=self.running)
         self._count("safe_out", JointState, "joint_commands", COMMAND_QOS)
-        self._count("policy_status", PolicyStatus, "policy/status", STATUS_QOS, keep="policy")
-        self.create_subscription(PolicyStatus, "policy/status", self._gate, STATUS_QOS)
+        self._count("policy_status", PolicyStatus, "policy/status", STATUS_QOS, keep="policy",
+                    then=self._gate)
         self._count("safety_status", SafetyStatus, "safety/status", STATUS_QOS, keep="safety")
         self.create_timer(self.cfg.period_s, self._print)
 
     def _count(self, key: str, msg_type: type, topic: str, qos: object, keep: str | None = None,
-               gated: GatedRate | None = None) -> None:
+               gated: GatedRate | None = None, then: Callable[[Any], None] | None = None) -> None:
         meter = self.meters.setdefault(key, RateMeter())
         gated = gated or self.since_first_chunk.get(key)
 
@@ -80,6 +82,8 @@ class StatusMonitor(Node):
                 gated.tick(now)
             if keep:
                 setattr(self, keep, msg)
+            if then is not None:
+                then(msg)
 
         self.create_subscription(msg_type, topic, on_msg, qos)
 

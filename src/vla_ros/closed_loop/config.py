@@ -74,7 +74,7 @@ class ClosedLoopConfig:
         "check always fails", choices=("fail", "report")))
     ship_to: str = field(default="", metadata=param(
         "when every check passed, copy the trained policy with its contract, report.json and training "
-        "log here (how policies/so101_reach, the demo's policy, was made; '' = do not ship)"))
+        "log here, whole, at most 20 MB (a policy for deploy demo:=true; '' = do not ship)"))
     stage_timeout_s: float = field(default=1800.0, metadata=param(
         "wall-clock limit of each stage process, s", range=(10.0, 86400.0)))
 

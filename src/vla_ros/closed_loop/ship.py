@@ -1,4 +1,4 @@
-"""Shipping a closed-loop run's trained policy (how ``policies/so101_reach`` is made).
+"""Shipping a closed-loop run's trained policy (``--ship-to``: a checkpoint for ``demo:=true``).
 
 :func:`ship` copies the trained checkpoint (weights, config, processors, bundled ``vlm/``,
 ``vla_ros_contract.json``) with the run's ``report.json``, training ``metrics.csv`` and training log
@@ -14,6 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
+from vla_ros.closed_loop.stages import RunPaths
 from vla_ros.errors import ConfigError
 
 __all__ = ["MAX_SHIPPED_BYTES", "REPORT_FILES", "ship"]
@@ -31,7 +32,7 @@ def ship(run_dir: str | Path, dest: str | Path) -> Path:
 
     Args:
         run_dir: a closed-loop run directory (``--output-dir``) whose train stage finished.
-        dest: the directory to write (e.g. ``policies/so101_reach``).
+        dest: the directory to write.
 
     Returns:
         ``dest``.
@@ -41,7 +42,7 @@ def ship(run_dir: str | Path, dest: str | Path) -> Path:
             (``dest`` is then left as it was).
     """
     run, out = Path(run_dir), Path(dest)
-    checkpoint = run / "train" / "checkpoints" / "last" / "pretrained_model"
+    checkpoint = RunPaths(run).trained_policy
     if not (checkpoint / "model.safetensors").is_file():
         raise ConfigError(f"ship: {checkpoint} holds no trained checkpoint (did the train stage finish?)")
     staging = out.with_name(f".{out.name}.partial")

@@ -238,10 +238,11 @@ class SimEvaluator(Node):
             await self._wait_for_graph()
             if self.cfg.continuous:
                 await self._run_continuous()
-            for plan in self.plans:
-                result = await self._run_episode(plan)
-                self.get_logger().info(f"episode {plan.index + 1}/{len(self.plans)} {plan.task}: "
-                                       f"{result.outcome()}")
+            else:
+                for plan in self.plans:
+                    result = await self._run_episode(plan)
+                    self.get_logger().info(f"episode {plan.index + 1}/{len(self.plans)} {plan.task}: "
+                                           f"{result.outcome()}")
         except (EvaluationError, GraphError) as err:
             self._fail(str(err))
         except Exception as err:  # a bug: still write what was measured, and say where it failed
