@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from ros_testlib import Probe
 
+from vla_ros.scheduling import scheduling
+
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(1, 100)))
 os.environ.setdefault("ROS_LOCALHOST_ONLY", "1")
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
@@ -19,6 +21,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "disabled")
+
+
+@pytest.fixture(autouse=True)
+def stays_time_shared() -> Iterator[None]:
+    """Fail a test that leaves pytest real-time: every process it starts later (launchers, nodes, a
+    browser) would inherit it and could starve the rest (SVT-AV1 does it; see vla_ros.scheduling)."""
+    before = scheduling()
+    yield
+    after = scheduling()
+    if after != before:
+        os.sched_setscheduler(0, before[0], os.sched_param(before[1]))
+        pytest.fail(f"the test changed pytest's CPU scheduling from {before} to {after} "
+                    "(os.SCHED_*, priority): wrap it in vla_ros.scheduling.keep_scheduling()")
 
 
 @pytest.fixture

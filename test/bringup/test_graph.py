@@ -1,6 +1,7 @@
 """The graph definition shared by the launch files and `vla-ros launch`."""
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,7 @@ def test_demo_runs_endless_episodes_in_the_two_cube_scene_at_the_checkpoints_ima
         "deploy", ["demo:=true", f"policy_path:={ckpt}"]))}
     assert specs["smolvla_policy"].parameters["autostart"] is False
     sim = specs["so101_sim"].parameters
-    assert sim["two_cubes"] is True and sim["cube_layout"] == "random"
+    assert sim["two_cubes"] is True and "cube_layout" not in sim  # not a closed-loop policy: the yaml's
     assert (sim["image_width"], sim["image_height"]) == (128, 96)  # the checkpoint's, not the yaml's
     evaluator = specs["sim_evaluator"].parameters
     assert evaluator["continuous"] is True and "tasks" not in evaluator  # the default tasks, in turn
@@ -129,6 +130,14 @@ def test_demo_runs_endless_episodes_in_the_two_cube_scene_at_the_checkpoints_ima
     assert fixed["sim_evaluator"].parameters["tasks"] == ["touch the blue cube"]
     assert fixed["sim_evaluator"].parameters["targets"] == ["blue"]
     assert fixed["so101_sim"].parameters["image_width"] == 64
+    (ckpt / "closed_loop_report.json").write_text(json.dumps(
+        {"config": {"cube_layout": "slots", "swap_slots": True, "steps": 2000}}))
+    trained = {s.name: s for s in build_graph("deploy", parse_launch_args(
+        "deploy", ["demo:=true", f"policy_path:={ckpt}"]))}["so101_sim"].parameters
+    assert (trained["cube_layout"], trained["swap_slots"]) == ("slots", True)  # the scene it trained in
+    given = {s.name: s for s in build_graph("deploy", parse_launch_args(
+        "deploy", ["demo:=true", f"policy_path:={ckpt}", "cube_layout:=random"]))}["so101_sim"].parameters
+    assert given["cube_layout"] == "random"
     plain = build_graph("deploy", parse_launch_args("deploy", ["evaluate:=2", f"policy_path:={ckpt}"]))
     assert not any("continuous" in s.parameters for s in plain)
     assert "policy_fps" not in next(s for s in plain if s.name == "status_monitor").parameters

@@ -6,6 +6,7 @@ import pytest
 
 from vla_ros.closed_loop import ship as ship_module
 from vla_ros.closed_loop.ship import ship
+from vla_ros.closed_loop.shipped import trained_scene
 from vla_ros.errors import ConfigError
 
 
@@ -16,7 +17,8 @@ def _run(tmp_path, weights: bytes = b"w" * 100):
     (ckpt / "model.safetensors").write_bytes(weights)
     (ckpt / "config.json").write_text(json.dumps({"type": "smolvla", "vlm_model_name": "/abs/start/vlm"}))
     (ckpt / "vlm" / "config.json").write_text("{}")
-    (run / "report.json").write_text('{"checks": {}}')
+    (run / "report.json").write_text(json.dumps(
+        {"checks": {}, "config": {"cube_layout": "slots", "swap_slots": True, "steps": 2000}}))
     (run / "logs").mkdir()
     (run / "logs" / "train.log").write_text("budget: ...")
     return run
@@ -29,6 +31,8 @@ def test_ship_copies_the_checkpoint_and_reports_and_makes_the_vlm_relative(tmp_p
     assert (dest / "closed_loop_report.json").is_file() and (dest / "training_log.txt").is_file()
     assert not (dest / "training_metrics.csv").exists()  # absent in the run: skipped
     assert sorted(p.name for p in dest.parent.iterdir()) == ["p"]  # no staging left
+    assert trained_scene(dest) == {"cube_layout": "slots", "swap_slots": "true"}  # for demo:=true
+    assert trained_scene(tmp_path) == {}  # any other checkpoint
 
 
 def test_ship_refuses_a_run_without_a_checkpoint_and_an_oversized_policy(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ import pytest
 from vla_ros.contract import CONTRACT_FILE, DeploymentContract, read_contract
 from vla_ros.errors import ConfigError
 from vla_ros.robot.joints import LEROBOT_FEATURE_NAMES
+from vla_ros.scheduling import keep_scheduling
 
 TASKS = ("stack the blocks", "open the drawer")
 RENAME = {"observation.images.front": "observation.images.camera1",
@@ -46,7 +47,8 @@ def dataset(tmp_path_factory):
             images = {f"observation.images.{c}": rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
                       for c in ("front", "wrist")}
             ds.add_frame({"observation.state": state, "action": state, "task": TASKS[ep % 2], **images})
-        ds.save_episode()
+        with keep_scheduling():  # the AV1 encoder would leave pytest real-time
+            ds.save_episode()
     ds.finalize()
     return root
 

@@ -1,9 +1,11 @@
 """``demo:=true`` of the deploy graph: a reach policy in the scene it was trained for, episode after episode.
 
-Two cubes at random poses, camera images of the checkpoint's size (the graph's rule for every simulated
-deploy), and ``sim_evaluator`` running episodes one after another (``continuous``), one line each, with
-``status_monitor``'s summary of rates at the end. Meant for a policy trained by the closed loop
-(``training/closed_loop.py``, ``--ship-to``). ROS-agnostic: no rclpy or launch imports.
+Two cubes in the scene the policy was trained in (a closed-loop policy's shipped report names it:
+:func:`vla_ros.closed_loop.shipped.trained_scene`), camera images of the checkpoint's size (the graph's rule
+for every simulated deploy), and ``sim_evaluator`` running episodes one after another
+(``continuous``), one line each, with ``status_monitor``'s summary of rates at the end. Meant for a
+policy trained by the closed loop (``training/closed_loop.py``, ``--ship-to``). ROS-agnostic: no
+rclpy or launch imports.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from vla_ros.closed_loop.shipped import trained_scene
 from vla_ros.errors import ConfigError
 from vla_ros.evaluate.targets import DEFAULT_TARGETS, named_target
 from vla_ros.paths import config_file
@@ -37,17 +40,20 @@ def image_size_of(policy_dir: str | Path) -> str | None:
 def demo_args(a: Mapping[str, str]) -> dict[str, str]:
     """The deploy arguments with what ``demo:=true`` implies filled in.
 
-    Two cubes and one continuous evaluator (the graph then renders the checkpoint's image size, as for
-    every simulated deploy).
+    Two cubes, the scene a closed-loop policy was trained in (``cube_layout``, ``swap_slots`` from
+    its shipped report, where not given) and one continuous evaluator (the graph then renders the
+    checkpoint's image size, as for every simulated deploy).
 
     Raises:
         ConfigError: ``task`` names neither cube.
     """
-    out = {**a, "two_cubes": "true", "evaluate": "1", "eval_scoring": "sim"}
-    if a.get("eval_output", "evaluation") == "evaluation":
-        out["eval_output"] = DEMO_OUTPUT
     if a["task"]:
         task_target(a["task"])
+    out = {**a, "two_cubes": "true", "evaluate": "1", "eval_scoring": "sim"}
+    for key, value in trained_scene(a["policy_path"]).items():
+        out[key] = a[key] or value
+    if a.get("eval_output", "evaluation") == "evaluation":
+        out["eval_output"] = DEMO_OUTPUT
     return out
 
 

@@ -109,7 +109,10 @@ COMMON_ARGS = [
               "viewer:=rerun)."),
     LaunchArg("seed", "0", "Simulation randomisation seed."),
     LaunchArg("two_cubes", "false", "Simulation: a red and a blue cube on the table (default one red cube)."),
-    LaunchArg("cube_layout", "random", "Simulation: 'random' cube poses, or 'slots' (fixed, jittered)."),
+    LaunchArg("cube_layout", "", "Simulation: 'random' cube poses, or 'slots' (fixed, jittered); '' = "
+              "config/so101_sim.yaml's (random), with demo:=true the scene the policy was trained in."),
+    LaunchArg("swap_slots", "", "Simulation, cube_layout:=slots: 'true' = the colours exchange slots with "
+              "probability 1/2 per episode (only looking tells which cube is where); '' as cube_layout."),
     LaunchArg("image_size", "", "Simulation camera size 'WIDTHxHEIGHT' ('' = config/so101_sim.yaml)."),
     LaunchArg("swap_cameras", "false", "Simulation: publish front's image on wrist's topics and vice versa "
               "(swapped camera devices, names unchanged)."),
@@ -122,9 +125,9 @@ COMMON_ARGS = [
 
 DEPLOY_ARGS = [
     LaunchArg("policy_path", "", "SmolVLA checkpoint dir or Hub id ('' = the tiny offline demo policy)."),
-    LaunchArg("demo", "false", "Simulation: the two-cube scene (cubes at random) and endless episodes "
-              "(reset, reach the named cube, score, one line each), the instruction alternating ('task:=' "
-              "picks one; a task set on the running demo is followed from the next episode)."),
+    LaunchArg("demo", "false", "Simulation: two cubes in the scene the policy was trained in and endless "
+              "episodes (reset, reach the named cube, score, one line each), the instruction alternating "
+              "('task:=' picks one; a task set on the running demo is followed from the next episode)."),
     LaunchArg("task", "", "Language instruction ('' = the checkpoint's first training task)."),
     LaunchArg(
         "camera_map", "",
@@ -190,8 +193,12 @@ def _identity(a: Mapping[str, str]) -> dict[str, str]:
 
 def _sim_parameters(a: Mapping[str, str]) -> dict[str, Any]:
     params: dict[str, Any] = {"seed": int(a["seed"]), "two_cubes": _truthy(a["two_cubes"]),
-                              "cube_layout": a["cube_layout"], "swap_cameras": _truthy(a["swap_cameras"]),
+                              "swap_cameras": _truthy(a["swap_cameras"]),
                               "freeze_cameras": _truthy(a["freeze_cameras"])}
+    if a["cube_layout"]:
+        params["cube_layout"] = a["cube_layout"]
+    if a["swap_slots"]:
+        params["swap_slots"] = _truthy(a["swap_slots"])
     if a["image_size"]:
         width, height = parse_image_size(a["image_size"])
         params.update(image_width=width, image_height=height)
@@ -255,7 +262,9 @@ def _rerun_bridge(a: Mapping[str, str]) -> NodeSpec | None:
 def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
     if _truthy(a["demo"]) and not _truthy(a["use_sim"]):
         raise ConfigError("demo:=true runs the simulated two-cube scene: it needs use_sim:=true")
-    a = _policy_scene(demo_args(a) if _truthy(a["demo"]) else a)
+    a = _policy_scene(a)
+    if _truthy(a["demo"]):
+        a = demo_args(a)
     identity = _identity(a)
     policy = a["policy_path"]
     camera_map = [item.strip() for item in a["camera_map"].split(",") if item.strip()]

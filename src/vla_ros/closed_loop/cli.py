@@ -80,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StageError as err:
         print(f"closed loop: {err}")
         return 1
+    except KeyboardInterrupt:
+        print(f"closed loop: interrupted; the finished stages' outputs stay in {cfg.output_dir} "
+              "(--from-stage re-runs from one of them)")
+        return 130
     verdict = _verdict(report, cfg)
     if verdict == 0 and cfg.ship_to:
         print(f"closed loop: shipped the trained policy to {ship(cfg.output_dir, cfg.ship_to)}")

@@ -40,6 +40,9 @@ class ClosedLoopConfig:
     cube_layout: str = field(default="slots", metadata=param(
         "simulator cube layout: 'slots' (each colour near a fixed place) or 'random'",
         choices=("slots", "random")))
+    swap_slots: bool = field(default=True, metadata=param(
+        "'slots' layout: the colours exchange slots with probability 1/2 per episode, so that only "
+        "looking tells which cube is where (without it a policy can reach the named cube blind)"))
     seed: int = field(default=0, metadata=param("seed of the demonstration scenes", range=(0, 2**31 - 1)))
     eval_seed: int = field(default=1000, metadata=param(
         "seed of the evaluation scenes (not seen in training)", range=(0, 2**31 - 1)))

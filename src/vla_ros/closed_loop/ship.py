@@ -14,6 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
+from vla_ros.closed_loop.shipped import SHIPPED_REPORT
 from vla_ros.closed_loop.stages import RunPaths
 from vla_ros.errors import ConfigError
 
@@ -22,7 +23,7 @@ __all__ = ["MAX_SHIPPED_BYTES", "REPORT_FILES", "ship"]
 MAX_SHIPPED_BYTES = 20 * 2**20
 """Largest shipped policy directory (issue #17: <= 20 MB in the package's share)."""
 
-REPORT_FILES = {"report.json": "closed_loop_report.json", "train/logs/metrics.csv": "training_metrics.csv",
+REPORT_FILES = {"report.json": SHIPPED_REPORT, "train/logs/metrics.csv": "training_metrics.csv",
                 "logs/train.log": "training_log.txt"}
 """Run files copied beside the checkpoint, and their names there (missing ones are skipped)."""
 

@@ -119,6 +119,7 @@ class RunPaths:
 
 def _sim_args(cfg: ClosedLoopConfig, seed: int, namespace: str) -> list[str]:
     return ["use_sim:=true", "two_cubes:=true", f"cube_layout:={cfg.cube_layout}",
+            f"swap_slots:={str(cfg.swap_slots).lower()}",
             f"image_size:={cfg.image_size}", f"seed:={seed}", f"namespace:={namespace}", "monitor:=false"]
 
 

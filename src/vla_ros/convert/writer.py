@@ -25,6 +25,7 @@ from typing import Any
 from vla_ros.convert.errors import ConvertError, DatasetError
 from vla_ros.convert.mapping import feature_names
 from vla_ros.errors import ConfigError
+from vla_ros.scheduling import keep_scheduling
 
 __all__ = ["DatasetWriter", "check_vcodec", "dataset_features", "safe_video_backend"]
 
@@ -213,7 +214,8 @@ class DatasetWriter:
             count += 1
         if count == 0:
             raise ConvertError("refusing to save an episode without frames")
-        self.dataset.save_episode()
+        with keep_scheduling():  # lerobot encodes the episode's videos here
+            self.dataset.save_episode()
         self.episodes_written += 1
         return count
 
@@ -224,7 +226,8 @@ class DatasetWriter:
         dataset, self.dataset = self.dataset, None
         try:
             try:
-                dataset.finalize()
+                with keep_scheduling():
+                    dataset.finalize()
             finally:
                 dataset.stop_image_writer()
         except BaseException:
