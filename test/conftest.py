@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from ros_testlib import Probe
 
-from vla_ros.scheduling import scheduling
+from vla_ros.scheduling import keep_scheduling, scheduling
 
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(1, 100)))
 os.environ.setdefault("ROS_LOCALHOST_ONLY", "1")
@@ -28,10 +28,10 @@ def stays_time_shared() -> Iterator[None]:
     """Fail a test that leaves pytest real-time: every process it starts later (launchers, nodes, a
     browser) would inherit it and could starve the rest (SVT-AV1 does it; see vla_ros.scheduling)."""
     before = scheduling()
-    yield
-    after = scheduling()
+    with keep_scheduling():  # restores it for the tests after this one
+        yield
+        after = scheduling()
     if after != before:
-        os.sched_setscheduler(0, before[0], os.sched_param(before[1]))
         pytest.fail(f"the test changed pytest's CPU scheduling from {before} to {after} "
                     "(os.SCHED_*, priority): wrap it in vla_ros.scheduling.keep_scheduling()")
 

@@ -31,7 +31,8 @@ def test_demo_runs_scored_episodes_in_the_policys_scene_and_stops_cleanly(
                            f"duration:=120 eval_output:={tmp_path / 'demo'}", log)
     try:
         wait_for_output(proc, log, r"\[sim_evaluator\].*graph ready", timeout_s=400)
-        for name, value in (("cube_layout", "String value is: slots"), ("swap_slots", "Boolean value is: True"),
+        for name, value in (("cube_layout", "String value is: slots"),
+                            ("swap_slots", "Boolean value is: True"),
                             ("image_width", f"Integer value is: {IMAGE_SIZE[1]}")):
             ros2_until(workspace, f"ros2 param get /so101_sim {name}", re.escape(value), timeout_s=60)
         wait_for_output(proc, log, r"overall \d+/\d+", timeout_s=400)
