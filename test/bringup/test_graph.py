@@ -107,6 +107,10 @@ def test_expert_teleop_reaches_in_simulation():
         "record", ["teleop:=expert", "two_cubes:=true", "episodes:=4"]))}
     teleop = specs["sim_teleop"].parameters
     assert teleop["mode"] == "reach" and teleop["episodes"] == 4
+    assert "scene_repeats" not in specs["so101_sim"].parameters  # the yaml's (1)
+    paired = {s.name: s for s in build_graph("record", parse_launch_args(
+        "record", ["teleop:=expert", "two_cubes:=true", "scene_repeats:=2"]))}
+    assert paired["so101_sim"].parameters["scene_repeats"] == 2
 
 
 def test_demo_runs_endless_episodes_in_the_two_cube_scene_at_the_checkpoints_image_size(tmp_path):

@@ -149,6 +149,19 @@ def test_the_world_lays_cubes_on_their_slots_per_episode(slot_world):
     assert swaps == {False, True}  # seed 4 swaps episodes 4 and 5
 
 
+def test_scene_repeats_lays_out_each_scene_for_consecutive_episodes():
+    paired = SimWorld(SimConfig(two_cubes=True, cube_layout="slots", swap_slots=True, seed=4,
+                                scene_repeats=2))
+    layouts = [paired.reset(e) for e in range(6)]  # scenes 0, 0, 1, 1, 2, 2
+    for first, second in zip(layouts[::2], layouts[1::2]):
+        assert (first.cube_poses, first.cube_rgba, first.key_light_dir) == \
+            (second.cube_poses, second.cube_rgba, second.key_light_dir)
+    assert layouts[0].cube_poses != layouts[2].cube_poses != layouts[4].cube_poses
+    assert paired.reset(5) == sample_layout(4, 2, BOTH, "slots", 0.01, swap_slots=True)
+    with pytest.raises(ConfigError, match="scene_repeats"):
+        SimConfig(scene_repeats=0)
+
+
 def test_world_success_uses_the_task_rule(slot_world):
     slot_world.reset(0)
     cubes = slot_world.cube_positions()

@@ -113,6 +113,8 @@ COMMON_ARGS = [
               "config/so101_sim.yaml's (random), with demo:=true the scene the policy was trained in."),
     LaunchArg("swap_slots", "", "Simulation, cube_layout:=slots: 'true' = the colours exchange slots with "
               "probability 1/2 per episode (only looking tells which cube is where); '' as cube_layout."),
+    LaunchArg("scene_repeats", "", "Simulation: consecutive episodes sharing one scene ('2' with the "
+              "expert's alternating targets: every scene demonstrated once per instruction; '' = 1)."),
     LaunchArg("image_size", "", "Simulation camera size 'WIDTHxHEIGHT' ('' = config/so101_sim.yaml)."),
     LaunchArg("swap_cameras", "false", "Simulation: publish front's image on wrist's topics and vice versa "
               "(swapped camera devices, names unchanged)."),
@@ -199,6 +201,8 @@ def _sim_parameters(a: Mapping[str, str]) -> dict[str, Any]:
         params["cube_layout"] = a["cube_layout"]
     if a["swap_slots"]:
         params["swap_slots"] = _truthy(a["swap_slots"])
+    if a["scene_repeats"]:
+        params["scene_repeats"] = int(a["scene_repeats"])
     if a["image_size"]:
         width, height = parse_image_size(a["image_size"])
         params.update(image_width=width, image_height=height)

@@ -43,6 +43,10 @@ class ClosedLoopConfig:
     swap_slots: bool = field(default=True, metadata=param(
         "'slots' layout: the colours exchange slots with probability 1/2 per episode, so that only "
         "looking tells which cube is where (without it a policy can reach the named cube blind)"))
+    paired_scenes: bool = field(default=False, metadata=param(
+        "record every demonstration scene twice, once per instruction (the simulator's scene_repeats:=2), "
+        "so that only the instruction tells a pair apart (without it a policy can fit the demonstrations "
+        "by recognising each scene and ignore the words)"))
     seed: int = field(default=0, metadata=param("seed of the demonstration scenes", range=(0, 2**31 - 1)))
     eval_seed: int = field(default=1000, metadata=param(
         "seed of the evaluation scenes (not seen in training)", range=(0, 2**31 - 1)))

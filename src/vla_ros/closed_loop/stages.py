@@ -133,7 +133,8 @@ def record(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
     """Record ``cfg.episodes`` expert demonstrations in simulation, one MCAP bag per episode."""
     _fresh(paths.bags)
     command = vla_ros_command("launch", "record", *_sim_args(cfg, cfg.seed, "cl_record"), "teleop:=expert",
-                              f"episodes:={cfg.episodes}", f"episode_duration_s:={cfg.episode_duration_s}",
+                              f"scene_repeats:={2 if cfg.paired_scenes else 1}", f"episodes:={cfg.episodes}",
+                              f"episode_duration_s:={cfg.episode_duration_s}",
                               f"output_dir:={paths.bags}")
     result = run_stage("record", command, paths.logs, timeout_s=cfg.stage_timeout_s,
                        env={"VLA_ROS_HOME": str(paths.home)})

@@ -38,6 +38,10 @@ class SimConfig:
         "'slots' layout: uniform jitter of each cube's x and y around its slot, +- m", range=(0.0, 0.05)))
     swap_slots: bool = field(default=False, metadata=param(
         "'slots' layout with two cubes: the colours exchange slots with probability 0.5 per episode"))
+    scene_repeats: int = field(default=1, metadata=param(
+        "Consecutive episodes that share one scene (cubes, colours, lights): episode e lays out scene "
+        "e // scene_repeats. 2 with the expert's two alternating targets demonstrates every scene once per "
+        "instruction, so only the instruction tells the demonstrations apart", range=(1, 100)))
     image_width: int = field(default=640, metadata=param("Camera image width, px", range=(16, 4096)))
     image_height: int = field(default=480, metadata=param("Camera image height, px", range=(16, 4096)))
     camera_fps: float = field(default=30.0, metadata=param(

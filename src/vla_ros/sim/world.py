@@ -86,7 +86,8 @@ class SimWorld:
     # --- episodes ---------------------------------------------------------------------------
     def reset(self, episode: int | None = None) -> EpisodeLayout:
         """Restore the start state: arm at rest at the start pose with goals there (torque states are
-        the bus's and stay as they are), cubes, colours and lights of ``episode``.
+        the bus's and stay as they are), cubes, colours and lights of the episode's scene (``episode //
+        scene_repeats``).
 
         Args:
             episode: the episode to lay out (default: the next one). Simulated time keeps running.
@@ -96,8 +97,8 @@ class SimWorld:
         """
         with self.lock:
             self.episode = self.episode + 1 if episode is None else int(episode)
-            layout = sample_layout(self.cfg.seed, self.episode, self.cube_names, self.cfg.cube_layout,
-                                   self.cfg.cube_jitter_m, self.cfg.swap_slots)
+            layout = sample_layout(self.cfg.seed, self.episode // self.cfg.scene_repeats, self.cube_names,
+                                   self.cfg.cube_layout, self.cfg.cube_jitter_m, self.cfg.swap_slots)
             mujoco.mj_resetData(self.model, self.data)
             self.data.qpos[self._qadr] = self.start_pose_rad
             self.data.ctrl[self._act] = self.start_pose_rad
