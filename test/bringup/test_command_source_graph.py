@@ -89,6 +89,23 @@ class Arm:
                 best = min(best, float(np.median(errors)))
         return best
 
+    def standing_error(self, t0: float) -> float:
+        """Median over time of max over joints |command - first state since t0|, rad: what
+        tracking_error would be for an arm standing still."""
+        with self.lock:
+            first = next(p for t, p in self.states if t >= t0)
+            commands = [p for t, p in self.commands if t >= t0]
+        return float(np.median([np.abs(c - first).max() for c in commands]))
+
+    def assert_follows(self, t0: float, what: str) -> None:
+        """Tracking error well under what standing still would give. Relative, since the lag and the
+        error of a simulated arm grow on a loaded machine (measured: 0.04-0.06 rad against 0.24-0.39
+        standing, ratio <= 0.25, on an idle machine; 0.14-0.23 against 0.33-0.47, ratio <= 0.52, with
+        two busy processes on its 2 cores), while an arm that ignores its commands scores about 1 and
+        one following a rogue more."""
+        tracking, standing = self.tracking_error(t0), self.standing_error(t0)
+        assert tracking < 0.75 * standing, f"{what}: {tracking:.3f} rad tracking, {standing:.3f} standing"
+
 
 def _wait(predicate, timeout_s: float, what: str, logs) -> None:
     end = time.monotonic() + timeout_s
@@ -146,7 +163,7 @@ def test_two_arms_on_one_domain_rogues_are_held_and_named_and_a_third_driver_ref
         t0 = time.monotonic()
         time.sleep(6.0)
         for key, arm in arms.items():
-            assert arm.tracking_error(t0) < 0.1, f"arm {key} does not follow its supervisor"
+            arm.assert_follows(t0, f"arm {key} does not follow its supervisor")
 
         # Rogues: on arm a's joint_commands (past the supervisor) and on arm b's policy/joint_commands.
         ctx = rclpy.Context()
@@ -184,7 +201,7 @@ def test_two_arms_on_one_domain_rogues_are_held_and_named_and_a_third_driver_ref
         t1 = time.monotonic()
         time.sleep(6.0)
         for key, arm in arms.items():
-            assert arm.tracking_error(t1) < 0.1, f"arm {key} does not follow its supervisor after the rogue"
+            arm.assert_follows(t1, f"arm {key} does not follow its supervisor after the rogue")
         assert np.ptp(arms["a"].since(arms["a"].states, t1), axis=0).max() > 0.01, "arm a did not resume"
         for key, launch in launches.items():
             assert launch.poll() is None, f"graph {key} ended:\n{dump()}"
