@@ -11,7 +11,7 @@ setup:
 	@VENV=$(VENV) bash scripts/setup_env.sh
 
 demo: setup
-	$(VENV)/bin/vla-ros launch deploy duration:=$(DURATION) $(ARGS)
+	$(VENV)/bin/vla-ros launch deploy demo:=true duration:=$(DURATION) $(ARGS)
 
 test: setup
 	@VENV=$(VENV) bash scripts/setup_test_tools.sh

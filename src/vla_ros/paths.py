@@ -1,4 +1,4 @@
-"""Where vla_ros finds its installed resources (launch, config, urdf, rviz).
+"""Where vla_ros finds its installed resources (launch, config, urdf, rviz, policies).
 
 Order: the source checkout this module runs from (editable installs, so edits take effect), the ROS
 ament index (``share/vla_ros`` of a colcon install), then ``<sys.prefix>/share/vla_ros`` (pip).
@@ -10,7 +10,10 @@ import sys
 from functools import cache
 from pathlib import Path
 
-__all__ = ["config_file", "share_dir", "urdf_file"]
+__all__ = ["SHIPPED_POLICY", "config_file", "share_dir", "shipped_policy_dir", "urdf_file"]
+
+SHIPPED_POLICY = "so101_reach_cubes"
+"""The closed-loop policy shipped in ``policies/`` for ``demo:=true`` (issue #17)."""
 
 
 def _ament_share() -> Path | None:
@@ -50,3 +53,10 @@ def config_file(name: str) -> Path:
 def urdf_file() -> Path:
     """Path of the SO-101 URDF written for this project."""
     return share_dir() / "urdf" / "so101.urdf"
+
+
+def shipped_policy_dir() -> Path:
+    """The checkpoint ``demo:=true`` runs unless ``policy_path`` names one: ``policies/so101_reach_cubes``
+    of the share, trained and shipped by ``training/closed_loop.py --ship-to`` (its contract,
+    ``closed_loop_report.json`` and training log beside the weights)."""
+    return share_dir() / "policies" / SHIPPED_POLICY

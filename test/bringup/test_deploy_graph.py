@@ -1,5 +1,6 @@
-"""The main job end to end: `vla-ros launch deploy` (the README's `make demo` path) on the simulated
-arm, observed over real DDS for about 20 s of sim time, then stopped with Ctrl-C."""
+"""The deploy graph end to end: `vla-ros launch deploy` with the tiny offline policy (the graph `make demo`
+runs, without demo:=true's episodes and shipped policy) on the simulated arm, observed over real DDS for
+about 20 s of sim time, then stopped with Ctrl-C."""
 
 import os
 import signal

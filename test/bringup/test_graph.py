@@ -145,3 +145,23 @@ def test_demo_runs_endless_episodes_in_the_two_cube_scene_at_the_checkpoints_ima
     plain = build_graph("deploy", parse_launch_args("deploy", ["evaluate:=2", f"policy_path:={ckpt}"]))
     assert not any("continuous" in s.parameters for s in plain)
     assert "policy_fps" not in next(s for s in plain if s.name == "status_monitor").parameters
+
+
+def test_demo_without_a_policy_runs_the_shipped_one_and_prepare_makes_no_tiny_policy(tmp_path, monkeypatch):
+    from vla_ros.bringup import prepare as prepare_module
+    from vla_ros.bringup.graph import default_policy_dir
+    from vla_ros.paths import shipped_policy_dir
+
+    monkeypatch.setenv("VLA_ROS_HOME", str(tmp_path / "home"))
+    demo = {s.name: s for s in build_graph("deploy", parse_launch_args("deploy", ["demo:=true"]))}
+    assert demo["smolvla_policy"].parameters["policy_path"] == str(shipped_policy_dir())
+    assert demo["so101_sim"].parameters["cube_layout"] == "slots"  # the shipped report's scene
+    plain = {s.name: s for s in build_graph("deploy", parse_launch_args("deploy", []))}
+    assert plain["smolvla_policy"].parameters["policy_path"] == str(default_policy_dir())
+    lines: list[str] = []
+    prepare_module.prepare("deploy", parse_launch_args("deploy", ["demo:=true"]), log=lines.append)
+    assert not default_policy_dir().exists()  # the shipped policy needs no tiny one
+    assert "so101_reach_cubes: closed loop, trained: 'reach the red cube'" in "\n".join(lines), lines
+    monkeypatch.setattr("vla_ros.bringup.graph.shipped_policy_dir", lambda: tmp_path / "none")
+    with pytest.raises(ConfigError, match="shipped reach policy is missing"):
+        build_graph("deploy", parse_launch_args("deploy", ["demo:=true"]))

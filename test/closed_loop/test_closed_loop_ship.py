@@ -46,3 +46,18 @@ def test_ship_refuses_a_run_without_a_checkpoint_and_an_oversized_policy(tmp_pat
         ship(_run(tmp_path), dest)
     assert (dest / "keep").read_text() == "old"  # left as it was
     assert sorted(p.name for p in dest.parent.iterdir()) == ["p"]
+
+
+def test_report_summary_gives_success_per_instruction_and_the_missed_checks(tmp_path):
+    from vla_ros.closed_loop.shipped import report_summary
+
+    policy = tmp_path / "p"
+    policy.mkdir()
+    assert report_summary(policy) == ""  # not a shipped closed-loop policy
+    (policy / "closed_loop_report.json").write_text(json.dumps({
+        "conditions": {"trained": {"per_task": {"reach the red cube": {"successes": 9, "episodes": 10},
+                                                "reach the blue cube": {"successes": 7, "episodes": 10}}}},
+        "checks": {"trained_success": False, "uses_vision": False, "baseline_low": True,
+                   "camera_swap_caught": None}}))
+    assert report_summary(policy) == ("p: closed loop, trained: 'reach the red cube' 9/10, 'reach the blue "
+                                      "cube' 7/10; checks missed: trained_success, uses_vision")

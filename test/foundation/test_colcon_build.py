@@ -65,3 +65,6 @@ def test_colcon_build_and_install_space(tmp_path):
     for sub in ("launch/deploy.launch.py", "launch/record.launch.py", "launch/view.launch.py",
                 "urdf/so101.urdf", "package.xml"):
         assert (share / sub).is_file(), f"{sub} not installed to share/vla_ros"
+    shipped = [p.relative_to(ROOT) for p in (ROOT / "policies").rglob("*") if p.is_file()]
+    missing = [str(p) for p in shipped if not (share / p).is_file()]
+    assert shipped and not missing, f"shipped policy files not installed to share/vla_ros: {missing}"

@@ -19,6 +19,7 @@ from vla_ros.bringup.demo import demo_args, image_size_of, monitor_rates, task_t
 from vla_ros.bringup.network import NETWORKS, apply_environment, discovery
 from vla_ros.config import parse_image_size
 from vla_ros.errors import ConfigError
+from vla_ros.paths import shipped_policy_dir
 
 __all__ = [
     "GRAPHS",
@@ -126,7 +127,8 @@ COMMON_ARGS = [
 ]
 
 DEPLOY_ARGS = [
-    LaunchArg("policy_path", "", "SmolVLA checkpoint dir or Hub id ('' = the tiny offline demo policy)."),
+    LaunchArg("policy_path", "", "SmolVLA checkpoint dir or Hub id ('' = with demo:=true the shipped reach "
+              "policy (policies/so101_reach_cubes), else the tiny offline policy with random weights)."),
     LaunchArg("demo", "false", "Simulation: two cubes in the scene the policy was trained in and endless "
               "episodes (reset, reach the named cube, score, one line each), the instruction alternating "
               "('task:=' picks one; a task set on the running demo is followed from the next episode)."),
@@ -184,6 +186,16 @@ def _truthy(value: str) -> bool:
 def default_policy_dir() -> Path:
     """Where the tiny offline demo policy lives (made on first use by ``vla-ros launch``/the launch file)."""
     return _state_dir() / "tiny_policy"
+
+
+def _default_policy(a: Mapping[str, str]) -> Path:
+    if not _truthy(a["demo"]):
+        return default_policy_dir()
+    shipped = shipped_policy_dir()
+    if not (shipped / "config.json").is_file():
+        raise ConfigError(f"demo:=true: the shipped reach policy is missing ({shipped}/config.json); "
+                          "name a checkpoint with policy_path:=")
+    return shipped
 
 
 def _identity(a: Mapping[str, str]) -> dict[str, str]:
@@ -300,8 +312,13 @@ def _deploy(a: Mapping[str, str]) -> list[NodeSpec]:
 
 def _policy_scene(a: Mapping[str, str]) -> dict[str, str]:
     """In simulation the cameras render at a local checkpoint's image size unless ``image_size`` is given
-    (the policy refuses images of another size); no ``policy_path`` means the tiny offline demo policy."""
-    out = {**a, "policy_path": a["policy_path"] or str(default_policy_dir())}
+    (the policy refuses images of another size); no ``policy_path`` means the shipped reach policy with
+    ``demo:=true``, else the tiny offline demo policy.
+
+    Raises:
+        ConfigError: ``demo:=true`` without ``policy_path`` where the shipped policy is missing.
+    """
+    out = {**a, "policy_path": a["policy_path"] or str(_default_policy(a))}
     if _truthy(a["use_sim"]):
         out["image_size"] = a["image_size"] or image_size_of(out["policy_path"]) or ""
     return out

@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from vla_ros.bringup.graph import build_graph, default_policy_dir
+from vla_ros.closed_loop.shipped import report_summary
 
 __all__ = ["main", "prepare"]
 
 
 def prepare(graph: str, args: Mapping[str, str], log=print) -> None:
     """Write the simulated arm's calibration (every node of a sim graph reads it at start), and make
-    the tiny offline demo policy when ``deploy`` runs without ``policy_path``; say why there is no viewer
+    the tiny offline demo policy when the graph's policy is that one (``deploy`` without ``policy_path``
+    or ``demo:=true``); say why there is no viewer
     when ``viewer:=rerun`` is asked for without rerun-sdk."""
     if args.get("viewer") == "rerun" or args.get("viewer_save"):
         from vla_ros.viewer.session import rerun_missing
 
         if rerun_missing():
             log(f"vla_ros: {rerun_missing()}")
-    sim = next((s for s in build_graph(graph, args) if s.name == "so101_sim"), None)
-    if sim is not None:
+    specs = {s.name: s for s in build_graph(graph, args)}
+    if "so101_sim" in specs:
         from vla_ros.sim.calibration import write_sim_calibration
 
-        write_sim_calibration(sim.parameters["robot_id"], sim.parameters["calibration_dir"] or None)
-    if graph != "deploy" or args.get("policy_path"):
-        return
+        sim = specs["so101_sim"].parameters
+        write_sim_calibration(sim["robot_id"], sim["calibration_dir"] or None)
     target = default_policy_dir()
-    if (Path(target) / "config.json").is_file():
+    policy = specs["smolvla_policy"].parameters["policy_path"] if "smolvla_policy" in specs else ""
+    if summary := report_summary(policy):
+        log(f"vla_ros: policy {policy}\nvla_ros: {summary}")
+    if policy != str(target) or (target / "config.json").is_file():
         return
     from vla_ros.policy.tiny import make_tiny_policy
 
