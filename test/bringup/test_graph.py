@@ -156,6 +156,7 @@ def test_demo_without_a_policy_runs_the_shipped_one_and_prepare_makes_no_tiny_po
     demo = {s.name: s for s in build_graph("deploy", parse_launch_args("deploy", ["demo:=true"]))}
     assert demo["smolvla_policy"].parameters["policy_path"] == str(shipped_policy_dir())
     assert demo["so101_sim"].parameters["cube_layout"] == "slots"  # the shipped report's scene
+    assert demo["smolvla_policy"].parameters["torch_threads"] == 1  # measured: no late chunks on 2 cores
     plain = {s.name: s for s in build_graph("deploy", parse_launch_args("deploy", []))}
     assert plain["smolvla_policy"].parameters["policy_path"] == str(default_policy_dir())
     lines: list[str] = []

@@ -19,12 +19,17 @@ from vla_ros.errors import ConfigError
 from vla_ros.evaluate.targets import DEFAULT_TARGETS, named_target
 from vla_ros.paths import config_file
 
-__all__ = ["DEMO_OUTPUT", "demo_args", "image_size_of", "monitor_rates", "task_target"]
+__all__ = ["DEMO_OUTPUT", "DEMO_TORCH_THREADS", "demo_args", "image_size_of", "monitor_rates", "task_target"]
 
 
 DEMO_OUTPUT = "outputs/demo"
 """Where the demo's ``results.json`` goes unless ``eval_output`` is given (relative to the working
 directory)."""
+
+DEMO_TORCH_THREADS = "1"
+"""Inference threads of the demo's policy unless ``torch_threads`` is given. Measured on 2 cores with
+the shipped policy (90 s each): torch's default (one per core) contends with the simulator's rendering,
+latency climbing to 3 s and "nothing to play" errors; one thread kept it at 0.06-0.31 s with none."""
 
 
 def image_size_of(policy_dir: str | Path) -> str | None:
@@ -41,7 +46,8 @@ def demo_args(a: Mapping[str, str]) -> dict[str, str]:
     """The deploy arguments with what ``demo:=true`` implies filled in.
 
     Two cubes, the scene a closed-loop policy was trained in (``cube_layout``, ``swap_slots`` from
-    its shipped report, where not given) and one continuous evaluator (the graph then renders the
+    its shipped report, where not given), :data:`DEMO_TORCH_THREADS` unless given, and one continuous
+    evaluator (the graph then renders the
     checkpoint's image size, as for every simulated deploy).
 
     Raises:
@@ -49,7 +55,8 @@ def demo_args(a: Mapping[str, str]) -> dict[str, str]:
     """
     if a["task"]:
         task_target(a["task"])
-    out = {**a, "two_cubes": "true", "evaluate": "1", "eval_scoring": "sim"}
+    out = {**a, "two_cubes": "true", "evaluate": "1", "eval_scoring": "sim",
+           "torch_threads": a["torch_threads"] or DEMO_TORCH_THREADS}
     for key, value in trained_scene(a["policy_path"]).items():
         out[key] = a[key] or value
     if a.get("eval_output", "evaluation") == "evaluation":
