@@ -79,6 +79,7 @@ class Workspace:
     root: Path
     env: dict[str, str]
     logs: list[IO[str]] = field(default_factory=list)
+    graphs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def shell(self, command: str) -> list[str]:
         return ["bash", "-c", f"source {self.root}/install/setup.bash && {command}"]
@@ -89,15 +90,41 @@ class Workspace:
                               stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
 
     def start(self, command: str, log: Path) -> subprocess.Popen[bytes]:
-        """Start ``command`` (exec'd by the sourced shell) in its own session, output into ``log``."""
+        """Start ``command`` (exec'd by the sourced shell) in its own session, output into ``log``.
+
+        A ``ros2 launch`` first stops any earlier graph of this workspace still running: the graphs share
+        the default namespace (and the simulated arm's port), and a fixture's finalizer can be skipped
+        (seen in CI: pytest-rerunfailures re-created a module fixture after a failed teardown without
+        finalizing the first, whose graph then failed every later test of the session)."""
+        if command.startswith("ros2 launch"):
+            for proc in self.graphs:
+                _stop(proc)
         out = open(log, "w")  # noqa: SIM115 - closed by close()
         self.logs.append(out)
-        return subprocess.Popen(self.shell(f"exec {command}"), cwd=self.root, env=self.env, stdout=out,
+        proc = subprocess.Popen(self.shell(f"exec {command}"), cwd=self.root, env=self.env, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        if command.startswith("ros2 launch"):
+            self.graphs.append(proc)
+        return proc
 
     def close(self) -> None:
+        for proc in self.graphs:
+            _stop(proc)
         for out in self.logs:
             out.close()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT a still-running graph, then kill its session after 60 s."""
+    if proc.poll() is not None:
+        return
+    print(f"ros2_testlib: stopping a graph left running: {proc.args[-1][-200:]}", file=sys.stderr)
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
 
 
 def wait_for_output(proc: subprocess.Popen[bytes], log: Path, pattern: str, timeout_s: float) -> str:
