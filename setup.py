@@ -25,10 +25,8 @@ def requirements() -> list[str]:
 def share_files() -> list[tuple[str, list[str]]]:
     files = [("share/ament_index/resource_index/packages", ["resource/vla_ros"]),
              ("share/vla_ros", ["package.xml"])]
-    for folder in ("launch", "config", "urdf", "rviz", "resource"):
-        paths = sorted(str(p) for p in (HERE / folder).glob("*") if p.is_file())
-        files.append((f"share/vla_ros/{folder}", [str(Path(p).relative_to(HERE)) for p in paths]))
-    for folder in sorted({p.parent for p in (HERE / "policies").rglob("*") if p.is_file()}):
+    tops = ("launch", "config", "urdf", "rviz", "resource", "policies")
+    for folder in sorted({p.parent for top in tops for p in (HERE / top).rglob("*") if p.is_file()}):
         paths = sorted(str(p.relative_to(HERE)) for p in folder.glob("*") if p.is_file())
         files.append((f"share/vla_ros/{folder.relative_to(HERE)}", paths))
     return files

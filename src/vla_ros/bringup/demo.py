@@ -47,8 +47,7 @@ def demo_args(a: Mapping[str, str]) -> dict[str, str]:
 
     Two cubes, the scene a closed-loop policy was trained in (``cube_layout``, ``swap_slots`` from
     its shipped report, where not given), :data:`DEMO_TORCH_THREADS` unless given, and one continuous
-    evaluator (the graph then renders the
-    checkpoint's image size, as for every simulated deploy).
+    evaluator (the graph then renders the checkpoint's image size, as for every simulated deploy).
 
     Raises:
         ConfigError: ``task`` names neither cube.

@@ -13,8 +13,8 @@ __all__ = ["main", "prepare"]
 def prepare(graph: str, args: Mapping[str, str], log=print) -> None:
     """Write the simulated arm's calibration (every node of a sim graph reads it at start), and make
     the tiny offline demo policy when the graph's policy is that one (``deploy`` without ``policy_path``
-    or ``demo:=true``); say why there is no viewer
-    when ``viewer:=rerun`` is asked for without rerun-sdk."""
+    or ``demo:=true``), print a shipped policy's closed-loop figures; say why there is no viewer when
+    ``viewer:=rerun`` is asked for without rerun-sdk."""
     if args.get("viewer") == "rerun" or args.get("viewer_save"):
         from vla_ros.viewer.session import rerun_missing
 
