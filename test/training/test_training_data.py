@@ -20,6 +20,7 @@ from vla_ros.training.data import (
     split_episodes,
 )
 from vla_ros.training.errors import DatasetMismatchError
+from vla_ros.training.frame_cache import FrameCache, cache_bytes
 
 TRAIN_RANGES = ColorJitterRanges((0.8, 1.2), (0.8, 1.2), (0.5, 1.5), (-0.05, 0.05))
 VAL_RANGES = ColorJitterRanges((0.7, 1.0), (1.0, 1.3), (0.5, 1.2), (-0.08, 0.06))
@@ -103,3 +104,40 @@ def test_weighted_sampler_oversamples_episodes(so101_dataset: Path) -> None:
     assert sorted(episode_sampler(data, {}, seed=0)) == list(range(len(data)))
     with pytest.raises(DatasetMismatchError, match="not in the training split"):
         episode_sampler(data, {(0, 5): 2.0}, seed=0)
+
+
+def test_frame_cache_serves_the_decoded_items(so101_dataset: Path) -> None:
+    meta = load_metadata([so101_dataset])[0]
+    deltas = delta_timestamps(SmolVLAConfig(chunk_size=6, n_action_steps=6), meta)
+    episodes = [(0, 2)]
+    plain = make_split_datasets([so101_dataset], episodes, deltas, transforms=None, video_backend="pyav")
+    cached = make_split_datasets([so101_dataset], episodes, deltas, transforms=None, video_backend="pyav",
+                                 cache_workers=2, progress_bar=False)
+    assert plain is not None and cached is not None and len(cached) == len(plain)
+    part = cached.datasets[0]
+    assert isinstance(part, FrameCache)
+    for i in range(len(plain)):
+        a, b = plain[i], cached[i]
+        assert a.keys() == b.keys()
+        for key, value in a.items():
+            if isinstance(value, torch.Tensor):
+                assert value.dtype == b[key].dtype and torch.equal(value, b[key]), (i, key)
+            else:
+                assert value == b[key]
+    assert (part.frame_episodes() == plain.datasets[0].frame_episodes()).all()
+    shapes = [meta.features[c]["shape"] for c in meta.camera_keys]
+    estimate = cache_bytes(len(cached), shapes, 6, 6)
+    assert estimate <= part.nbytes <= estimate * 1.5
+    assert sorted(episode_sampler(cached, {(0, 2): 3.0}, seed=0))  # the sampler reads the cache's episodes
+
+
+def test_frame_cache_jitters_on_every_access(so101_dataset: Path) -> None:
+    meta = load_metadata([so101_dataset])[0]
+    deltas = delta_timestamps(SmolVLAConfig(chunk_size=4, n_action_steps=4), meta)
+    cached = make_split_datasets([so101_dataset], [(1,)], deltas, transforms=color_transforms(TRAIN_RANGES),
+                                 video_backend="pyav", cache_workers=0, progress_bar=False)
+    assert cached is not None
+    torch.manual_seed(0)
+    first, second = cached[3]["observation.images.front"], cached[3]["observation.images.front"]
+    assert first.dtype == torch.float32 and first.shape == (3, 48, 64)
+    assert not torch.equal(first, second)

@@ -209,3 +209,27 @@ def test_validation_is_repeatable(tmp_path: Path, so101_dataset: Path, tiny_chec
     first, second = trainer.validate(), trainer.validate()
     assert first == second and math.isfinite(first) and first > 0  # colour jitter and noise are seeded
     assert torch.equal(state, torch.get_rng_state())  # the training RNG stream is untouched
+
+
+def test_cached_frames_train_exactly_like_decoded_ones(tmp_path: Path, so101_dataset: Path,
+                                                       tiny_checkpoint: Path, rename_map: list[str]) -> None:
+    runs = {}
+    for name, extra in (("decoded", {}), ("cached", {"cache_frames": True, "num_workers": 2})):
+        cfg = _config(tmp_path / name, [so101_dataset], tiny_checkpoint, rename_map, steps=3, save_freq=3,
+                      augment=False, **extra)
+        trainer = Trainer(cfg).setup()
+        assert ("frames cached in memory" in trainer.describe()) == (name == "cached")
+        assert trainer.train_loader.num_workers == 0
+        trainer.train()
+        runs[name] = [(s, m, v) for s, m, v in _metrics(tmp_path / name) if m == "train/loss"]
+    assert len(runs["cached"]) == 3 and runs["cached"] == runs["decoded"]
+
+
+def test_cache_that_does_not_fit_is_refused(tmp_path: Path, so101_dataset: Path, tiny_checkpoint: Path,
+                                            rename_map: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # a machine with 1 MiB free cannot exist here: the free-memory reading is replaced
+    monkeypatch.setattr("vla_ros.training.trainer.available_memory", lambda: 2**20)
+    cfg = _config(tmp_path / "big", [so101_dataset], tiny_checkpoint, rename_map, cache_frames=True)
+    with pytest.raises(ConfigError, match="cache_frames: the frames need"):
+        Trainer(cfg).setup()
+    assert not (tmp_path / "big").exists() or not list_checkpoints(tmp_path / "big")

@@ -69,6 +69,10 @@ class TrainConfig:
     steps: int = field(default=20_000, metadata=param("number of optimizer steps", range=(1, 10**9)))
     batch_size: int = field(default=32, metadata=param("frames per batch and process", range=(1, 4096)))
     num_workers: int = field(default=4, metadata=param("DataLoader worker processes", range=(0, 128)))
+    cache_frames: bool = field(default=False, metadata=param(
+        "decode every frame once (with num_workers processes) and train from memory, uint8 frames, no "
+        "workers; for runs bound by video decoding, e.g. on few CPU cores (refused when the estimate "
+        "exceeds half the available memory)"))
     seed: int = field(default=1000, metadata=param("seed of the split, sampling, augmentation and init",
                                                    range=(0, 2**31 - 1)))
     val_fraction: float = field(default=0.1, metadata=param(

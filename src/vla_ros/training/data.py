@@ -29,6 +29,7 @@ from lerobot.utils.constants import ACTION, OBS_STATE
 from torch.utils.data import ConcatDataset, Dataset, RandomSampler, Sampler, WeightedRandomSampler
 
 from vla_ros.training.errors import DatasetMismatchError
+from vla_ros.training.frame_cache import FrameCache
 
 __all__ = [
     "ColorJitterRanges",
@@ -249,6 +250,8 @@ def make_split_datasets(
     transforms: ImageTransforms | None,
     video_backend: str,
     tolerance_s: float = 1e-4,
+    cache_workers: int | None = None,
+    progress_bar: bool = True,
 ) -> ConcatDataset[dict[str, Any]] | None:
     """One side of the split: the given episodes of every dataset, concatenated.
 
@@ -259,16 +262,27 @@ def make_split_datasets(
         transforms: image transform applied to every camera frame, or None.
         video_backend: lerobot's video decoder (``pyav``, ``torchcodec``, ``video_reader``).
         tolerance_s: lerobot's timestamp tolerance, s.
+        cache_workers: None: decode on each access; else decode every item once, with this many
+            DataLoader workers, into a :class:`~vla_ros.training.frame_cache.FrameCache`.
+        progress_bar: show a bar while filling the cache.
 
     Returns:
-        A ``ConcatDataset`` of :class:`ProgressDataset`, or None if no episode was selected.
+        A ``ConcatDataset`` of :class:`ProgressDataset` (or of their caches), or None if no
+        episode was selected.
     """
-    parts = [
-        ProgressDataset(LeRobotDataset(Path(root).name, root=Path(root), episodes=list(eps),
-                                       delta_timestamps=dict(deltas), image_transforms=transforms,
-                                       video_backend=video_backend, tolerance_s=tolerance_s), d)
-        for d, (root, eps) in enumerate(zip(roots, episodes)) if eps
-    ]
+    parts: list[Dataset[dict[str, Any]]] = []
+    for d, (root, eps) in enumerate(zip(roots, episodes)):
+        if not eps:
+            continue
+        dataset = LeRobotDataset(Path(root).name, root=Path(root), episodes=list(eps),
+                                 delta_timestamps=dict(deltas),
+                                 image_transforms=transforms if cache_workers is None else None,
+                                 video_backend=video_backend, tolerance_s=tolerance_s)
+        part: Dataset[dict[str, Any]] = ProgressDataset(dataset, d)
+        if cache_workers is not None:
+            part = FrameCache(part, dataset.meta.camera_keys, transforms, num_workers=cache_workers,
+                              progress_bar=progress_bar)
+        parts.append(part)
     return ConcatDataset(parts) if parts else None
 
 

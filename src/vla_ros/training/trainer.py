@@ -30,7 +30,7 @@ from lerobot.configs.default import DatasetConfig, WandBConfig
 from lerobot.configs.train import TrainPipelineConfig
 from lerobot.optim.factory import make_optimizer_and_scheduler
 from lerobot.policies.factory import make_policy, make_pre_post_processors
-from lerobot.utils.constants import PRETRAINED_MODEL_DIR
+from lerobot.utils.constants import ACTION, PRETRAINED_MODEL_DIR
 from lerobot.utils.random_utils import set_seed
 from lerobot.utils.train_utils import (
     get_step_checkpoint_dir,
@@ -60,6 +60,7 @@ from vla_ros.training.data import (
     split_episodes,
 )
 from vla_ros.training.errors import CheckpointError, DatasetMismatchError, TrainingError
+from vla_ros.training.frame_cache import available_memory, cache_bytes
 from vla_ros.training.layout import TRAIN_RECORD_FILE, TrainRecord, last_checkpoint, list_checkpoints
 from vla_ros.training.loss import ChunkLoss
 from vla_ros.training.policy_source import bundle_vlm, keep_vlm_name, policy_config, processor_overrides
@@ -160,7 +161,8 @@ class Trainer:
         deltas = delta_timestamps(pcfg, metas[0])
         self.split = self._split([m.total_episodes for m in metas])
         train_tf, val_tf = self._transforms()
-        common = {"video_backend": cfg.video_backend, "tolerance_s": cfg.tolerance_s}
+        common = {"video_backend": cfg.video_backend, "tolerance_s": cfg.tolerance_s,
+                  **self._cache_options(metas, deltas)}
         self.train_set = make_split_datasets(cfg.datasets, self.split.train, deltas, transforms=train_tf,
                                              **common)
         self.val_set = make_split_datasets(cfg.datasets, self.split.val, deltas, transforms=val_tf, **common)
@@ -181,6 +183,21 @@ class Trainer:
         self._build_optimizer()
         self._build_loaders()
         return self
+
+    def _cache_options(self, metas: list[Any], deltas: dict[str, list[float]]) -> dict[str, Any]:
+        """``make_split_datasets`` options of ``cache_frames``; refused if the cache would not fit."""
+        cfg = self.cfg
+        if not cfg.cache_frames:
+            return {}
+        need = sum(cache_bytes(m.total_frames, [m.features[c]["shape"] for c in m.camera_keys],
+                               len(deltas.get(ACTION, [0])), int(m.features[ACTION]["shape"][0]))
+                   for m in metas)
+        free = available_memory()
+        if need > free // 2:
+            raise ConfigError(f"cache_frames: the frames need ~{need / 2**30:.1f} GiB, more than half the "
+                              f"{free / 2**30:.1f} GiB of free memory; train without --cache-frames")
+        log.info("cache_frames: decoding every frame once, ~%.0f MiB", need / 2**20)
+        return {"cache_workers": cfg.num_workers, "progress_bar": cfg.progress_bar and self.is_main}
 
     def _add_camera_signatures(self) -> None:
         """What each training camera saw, for the policy's camera-identity check (not fatal if unreadable)."""
@@ -275,9 +292,10 @@ class Trainer:
             self.warnings.append(f"episode_weights of held-out (validation) episodes {held} are ignored")
         weights = {k: v for k, v in weights.items() if k not in held}
         sampler = episode_sampler(self.train_set, weights, cfg.seed + self.step)
-        common: dict[str, Any] = {"batch_size": cfg.batch_size, "num_workers": cfg.num_workers,
+        workers = 0 if cfg.cache_frames else cfg.num_workers
+        common: dict[str, Any] = {"batch_size": cfg.batch_size, "num_workers": workers,
                                   "pin_memory": self.accelerator.device.type == "cuda",
-                                  "prefetch_factor": 2 if cfg.num_workers > 0 else None}
+                                  "prefetch_factor": 2 if workers > 0 else None}
         train_loader = DataLoader(self.train_set, sampler=sampler, drop_last=False, **common)
         self.loss_fn, self.optimizer, self.train_loader, self.scheduler = self.accelerator.prepare(
             self.loss_fn, self.optimizer, train_loader, self.scheduler)
@@ -293,6 +311,9 @@ class Trainer:
                  f"split: {sum(len(t) for t in self.split.train)} training / {n_val} validation episodes "
                  f"(seed {self.cfg.seed}); {len(self.train_set or [])} / {len(self.val_set or [])} frames",
                  self.budget.describe()]
+        if self.cfg.cache_frames and self.train_set is not None:
+            cached = sum(part.nbytes for part in self.train_set.datasets)  # type: ignore[attr-defined]
+            lines.append(f"frames cached in memory: {cached / 2**20:.0f} MiB of training items, no workers")
         lines += [f"WARNING: {w}" for w in self.warnings]
         if n_val == 0 and self.cfg.val_freq > 0:
             lines.append("WARNING: no validation episodes: validation loss disabled")
