@@ -196,7 +196,7 @@ def _dataset_tasks(dataset: Path) -> list[str]:
 
 
 def train(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
-    """Fine-tune the start policy on the dataset with ``vla-ros train`` (CPU, frames decoded once into memory)."""
+    """Fine-tune the start policy with ``vla-ros train`` (CPU; the frames decoded once, into memory)."""
     make_start_policy(cfg, paths)
     _fresh(paths.train)
     rename = [f"{k}={v}" for k, v in CAMERA_MAP.items()]
@@ -205,7 +205,8 @@ def train(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
         "--output-dir", str(paths.train),
         "--steps", str(cfg.steps), "--batch-size", str(cfg.batch_size), "--lr", str(cfg.lr),
         "--warmup-steps", str(min(100, cfg.steps // 10)), "--decay-steps", str(cfg.steps),
-        "--num-workers", "2", "--cache-frames", "--val-freq", str(max(cfg.steps // 2, 1)), "--val-max-batches", "10",
+        "--num-workers", "2", "--cache-frames", "--val-freq", str(max(cfg.steps // 2, 1)),
+        "--val-max-batches", "10",
         "--save-freq", str(cfg.steps), "--log-freq", "50", "--no-augment", "--no-progress-bar",
         "--rename-map", *rename,
     )

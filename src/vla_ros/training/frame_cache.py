@@ -15,10 +15,9 @@ bytes per frame); :func:`cache_bytes` estimates it before anything is decoded.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import os
 
 import numpy as np
 import torch
