@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Training throughput on CPU: vla_ros's trainer next to ``lerobot-train``, same data and settings.
+"""Training throughput on CPU: vla_ros's trainer (frames decoded per step, and ``--cache-frames``) next
+to ``lerobot-train``, same data and settings.
 
 Builds a small SO-101-like LeRobot dataset (two AV1 cameras) and a tiny offline SmolVLA checkpoint in
 a temporary directory, then runs the same number of steps, batch size and DataLoader workers
 through :class:`vla_ros.training.trainer.Trainer` (in this process) and through lerobot 0.4.4's
 ``lerobot-train`` (a subprocess). Both time each step the same way: ``data_s`` (next batch + the
 pre-processor) and ``update_s`` (forward, backward, optimizer). Printed: median samples/s, the
-share of time spent loading data, and our/lerobot's throughput ratio. The first steps (warm-up)
-are left out of the medians.
+share of time spent loading data, our/lerobot's throughput ratio and cached/decoded (the cache's
+one-off decoding is in its wall time, not in the medians). The first steps (warm-up) are left out
+of the medians.
 
     python bench/bench_training.py [--steps 15] [--batch-size 8] [--num-workers 0]
 
@@ -69,7 +71,8 @@ def summarize(name: str, batch: int, data_s: list[float], update_s: list[float])
     return out
 
 
-def run_ours(ds: Path, ckpt: Path, out: Path, args: argparse.Namespace) -> tuple[list[float], list[float]]:
+def run_ours(ds: Path, ckpt: Path, out: Path, args: argparse.Namespace,
+             cache: bool = False) -> tuple[list[float], list[float]]:
     """Train with vla_ros and read its per-step timings back from metrics.csv."""
     import csv
 
@@ -79,7 +82,7 @@ def run_ours(ds: Path, ckpt: Path, out: Path, args: argparse.Namespace) -> tuple
     cfg = TrainConfig(datasets=[str(ds)], policy_path=str(ckpt), output_dir=str(out), steps=args.steps,
                       batch_size=args.batch_size, num_workers=args.num_workers, val_freq=0,
                       save_freq=args.steps, log_freq=1, cpu=True, progress_bar=False, val_fraction=0.0,
-                      augment=False, seed=0)
+                      augment=False, seed=0, cache_frames=cache)
     Trainer(cfg).setup().train()
     timings: dict[str, list[float]] = {"train/data_s": [], "train/update_s": []}
     with (out / "logs" / "metrics.csv").open() as f:
@@ -135,14 +138,19 @@ def main() -> int:
         ours = run_ours(ds, ckpt, root / "ours", args)
         t_ours = time.perf_counter() - t0
         t0 = time.perf_counter()
+        cached = run_ours(ds, ckpt, root / "cached", args, cache=True)
+        t_cached = time.perf_counter() - t0
+        t0 = time.perf_counter()
         theirs = run_lerobot(ds, ckpt, root / "lerobot", args)
         t_lerobot = time.perf_counter() - t0
     print(f"\n{'trainer':<14} {'samples/s':>10} {'data share':>12} {'data ms':>10} {'update ms':>10}")
     a = summarize("vla_ros", args.batch_size, *ours)
+    c = summarize("vla_ros cached", args.batch_size, *cached)
     b = summarize("lerobot-train", args.batch_size, *theirs)
     print(f"\nratio vla_ros / lerobot-train: {a['samples_per_s'] / b['samples_per_s']:.2f}x samples/s")
-    print(f"wall time incl. start-up: vla_ros {t_ours:.1f} s (in process), lerobot-train {t_lerobot:.1f} s "
-          "(subprocess, incl. imports)")
+    print(f"ratio --cache-frames / decoded: {c['samples_per_s'] / a['samples_per_s']:.2f}x samples/s")
+    print(f"wall time incl. start-up: vla_ros {t_ours:.1f} s (in process), cached {t_cached:.1f} s (incl. "
+          f"decoding once), lerobot-train {t_lerobot:.1f} s (subprocess, incl. imports)")
     return 0
 
 

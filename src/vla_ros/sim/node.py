@@ -207,10 +207,11 @@ class So101SimNode(Node):
             self.get_logger().info(status.message, throttle_duration_sec=10.0)
 
     def close(self) -> None:
-        """Wait (up to 3.5 s) for the driver to let go of the bus (torque off, or 1.5 s without a packet:
-        a driver shutting down beside it on a loaded machine can pause that long before its switch-off),
-        then stop the simulation loop and unplug the emulated bus."""
-        self.emulator.wait_released(quiet_s=1.5, timeout_s=3.5)
+        """Wait (up to 4 s, inside ``ros2 launch``'s 5 s SIGINT grace) for the driver to let go of the bus
+        (torque off, or 3 s without a packet: a driver shutting down beside the policy node on a loaded
+        2-core machine paused more than 1.5 s before its switch-off, which then found no bus), then stop
+        the simulation loop and unplug the emulated bus."""
+        self.emulator.wait_released(quiet_s=3.0, timeout_s=4.0)
         self.runner.stop()
         self.emulator.close()
 
