@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -141,3 +142,18 @@ def test_frame_cache_jitters_on_every_access(so101_dataset: Path) -> None:
     first, second = cached[3]["observation.images.front"], cached[3]["observation.images.front"]
     assert first.dtype == torch.float32 and first.shape == (3, 48, 64)
     assert not torch.equal(first, second)
+
+
+def test_frame_cache_holds_no_worker_file_descriptors(so101_dataset: Path) -> None:
+    meta = load_metadata([so101_dataset])[0]
+    deltas = delta_timestamps(SmolVLAConfig(chunk_size=4, n_action_steps=4), meta)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(512, hard), hard))  # < items x tensors of the dataset
+    try:
+        cached = make_split_datasets([so101_dataset], [tuple(range(meta.total_episodes))], deltas,
+                                     transforms=None, video_backend="pyav", cache_workers=2,
+                                     progress_bar=False)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert cached is not None and len(cached) == meta.total_frames
+    assert len(cached) * len(cached[0]) > 512

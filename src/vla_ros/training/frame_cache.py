@@ -85,6 +85,9 @@ class FrameCache(Dataset[dict[str, Any]]):
             self._items = [self._pack(item) for item in items]
 
     def _pack(self, item: dict[str, Any]) -> dict[str, Any]:
+        # a worker's tensors arrive in shared memory, one file descriptor each, held while they live:
+        # kept as they are, a cache of thousands of items ran out of descriptors ("Too many open files")
+        item = {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in item.items()}
         for key in self.camera_keys:
             frame = item[key]
             if not torch.is_floating_point(frame) or frame.min() < 0 or frame.max() > 1:
