@@ -87,7 +87,9 @@ class FrameCache(Dataset[dict[str, Any]]):
     def _pack(self, item: dict[str, Any]) -> dict[str, Any]:
         # a worker's tensors arrive in shared memory, one file descriptor each, held while they live:
         # kept as they are, a cache of thousands of items ran out of descriptors ("Too many open files")
-        item = {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in item.items()}
+        # (the camera frames are copied anyway, into uint8)
+        item = {k: v.clone() if isinstance(v, torch.Tensor) and k not in self.camera_keys else v
+                for k, v in item.items()}
         for key in self.camera_keys:
             frame = item[key]
             if not torch.is_floating_point(frame) or frame.min() < 0 or frame.max() > 1:
