@@ -122,6 +122,7 @@ def test_evaluation_report_and_plots(trained_run: Path, tmp_path: Path, so101_da
         assert all(0 <= s <= 1 for s in m["success_rate"])
         assert 0 <= m["gripper_closed_fraction"]["pred"] <= 1
         assert m["replan_every"] == 5
+        assert m["task_effect"] is None  # one task: nothing to swap
     demo_jump = np.max([np.abs(np.diff(t, axis=0)).max(axis=0) for t in report.truths], axis=0)
     assert data["checkpoints"][0]["metrics"]["max_jump"]["truth"] == pytest.approx(demo_jump.tolist())
     with np.load(out / "trajectories.npz") as npz:

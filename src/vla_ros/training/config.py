@@ -225,6 +225,10 @@ class EvalConfig:
     video_backend: str = field(default="pyav", metadata=param(
         "video decoder", choices=VIDEO_BACKENDS))
     plot_episodes: int = field(default=2, metadata=param("episodes plotted per checkpoint", range=(0, 100)))
+    task_swap: bool = field(default=True, metadata=param(
+        "with two or more tasks in the data, replay every episode again under another training task (same "
+        "noise) and report how much the actions change: ~0 means the policy ignores the instruction "
+        "(doubles the time)"))
 
     def __post_init__(self) -> None:
         problems = []

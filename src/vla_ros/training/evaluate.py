@@ -6,7 +6,9 @@ parts of the chunks, stitched, form the predicted trajectory, compared frame by 
 demonstrated actions in the data's physical units (the checkpoint's post-processor unnormalises;
 seed lesson: comparing normalised outputs with raw data gave "MAE in the thousands").
 ``replan_every=1`` scores the first action of a fresh chunk at every frame, as the seed colour
-challenge did. Images can be colour-shifted with the validation distribution of training.
+challenge did. Images can be colour-shifted with the validation distribution of training. With two
+or more tasks in the data every episode is replayed again under another task
+(:mod:`vla_ros.training.task_effect`): a policy that ignores the instruction predicts the same actions.
 
 Checkpoints load through :mod:`vla_ros.policy.checkpoint`; the held-out episodes come from the
 training record saved with each checkpoint (:class:`vla_ros.training.layout.TrainRecord`).
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ from vla_ros.training.data import (
 from vla_ros.training.layout import TrainRecord
 from vla_ros.training.metrics import trajectory_metrics
 from vla_ros.training.plots import plot_checkpoint_comparison, plot_error_histograms, plot_trajectories
+from vla_ros.training.task_effect import describe, swapped_tasks, task_effect
 
 __all__ = [
     "CheckpointResult",
@@ -143,8 +146,11 @@ def _episode_rows(dataset: LeRobotDataset) -> dict[int, tuple[int, int]]:
     return rows
 
 
-def _observation(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k.startswith(OBS_PREFIX) or k == "task"}
+def _observation(item: dict[str, Any], task_map: Mapping[str, str] | None) -> dict[str, Any]:
+    obs = {k: v for k, v in item.items() if k.startswith(OBS_PREFIX) or k == "task"}
+    if task_map:
+        obs["task"] = task_map.get(obs["task"], obs["task"])
+    return obs
 
 
 def predict_episodes(
@@ -155,6 +161,7 @@ def predict_episodes(
     replan_every: int,
     batch_size: int,
     seed: int,
+    task_map: Mapping[str, str] | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Predicted and demonstrated action trajectories of ``episodes``, in the data's units.
 
@@ -165,6 +172,8 @@ def predict_episodes(
         replan_every: frames between chunks; the first ``replan_every`` actions of each are kept.
         batch_size: observations per inference batch.
         seed: seed of the flow-matching noise.
+        task_map: replaces each frame's task (``{recorded: used}``; tasks not in it are kept), for
+            :mod:`vla_ros.training.task_effect`.
 
     Returns:
         ``(preds, truths)``: per episode ``(T, D)`` float64 arrays.
@@ -183,7 +192,8 @@ def predict_episodes(
     gen = torch.Generator().manual_seed(seed)
     for start in range(0, len(queries), batch_size):
         part = queries[start:start + batch_size]
-        batch = default_collate([_observation(dataset[rows[episodes[k]][0] + t0]) for k, t0 in part])
+        batch = default_collate([_observation(dataset[rows[episodes[k]][0] + t0], task_map)
+                                 for k, t0 in part])
         noise = torch.randn((len(part), cfg.chunk_size, cfg.max_action_dim), generator=gen)
         loaded.policy.reset()
         chunk = loaded.postprocessor(loaded.policy.predict_action_chunk(
@@ -241,6 +251,7 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
     names = [str(n) for n in metas[0].features[ACTION].get("names") or range(len(stats["mean"]))]
     gripper = next((i for i, n in enumerate(names) if "gripper" in n), None)
     transforms = color_transforms(_val_colors(record)) if cfg.color_shift else None
+    swap = swapped_tasks(t for m in metas for t in m.tasks.index) if cfg.task_swap else {}
     out_dir = Path(cfg.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results, truths = [], []
@@ -249,23 +260,18 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
     for name, info in zip(_label([i.path for i in infos]), infos):
         loaded = load_policy(info, device=cfg.torch_device(), num_flow_steps=cfg.num_flow_steps)
         replan = cfg.replan_every or loaded.policy.config.n_action_steps
-        torch.manual_seed(cfg.seed)  # same colour shifts for every checkpoint
-        preds, truths = [], []
-        for root, eps in zip(datasets, episodes):
-            if not eps:
-                continue
-            ds = LeRobotDataset(Path(root).name, root=Path(root), episodes=list(eps),
-                                image_transforms=transforms, video_backend=cfg.video_backend)
-            p, t = predict_episodes(loaded, ds, eps, replan_every=replan, batch_size=cfg.batch_size,
-                                    seed=cfg.seed)
-            preds += p
-            truths += t
+        preds, truths = _predict_all(loaded, cfg, datasets, episodes, transforms, replan, None)
         metrics = trajectory_metrics(
             preds, truths, action_mean=stats["mean"], action_std=stats["std"],
             joint_range=stats["max"] - stats["min"], tolerance_frac=cfg.tolerance_frac, gripper_index=gripper,
             gripper_closed_frac=cfg.gripper_closed_frac,
             gripper_min=float(stats["min"][gripper]) if gripper is not None else None)
         metrics["replan_every"] = replan
+        metrics["task_effect"] = None
+        if swap:
+            swapped, _ = _predict_all(loaded, cfg, datasets, episodes, transforms, replan, swap)
+            metrics["task_effect"] = task_effect(preds, swapped, stats["std"], swap)
+        log.info("%s: %s", name, describe(metrics["task_effect"]))
         rec = TrainRecord.load(info.path)
         results.append(CheckpointResult(name, str(info.path), rec.step if rec else -1, metrics, preds))
         log.info("%s: mean MAE %.3f, mean success %s", name, metrics["mean_mae"],
@@ -275,6 +281,23 @@ def evaluate(cfg: EvalConfig) -> EvalReport:
                                                    plot_episodes=cfg.plot_episodes)]
     (out_dir / REPORT_FILE).write_text(json.dumps(report.to_dict(), indent=2))
     return report
+
+
+def _predict_all(loaded: LoadedPolicy, cfg: EvalConfig, datasets: Sequence[str],
+                 episodes: Sequence[list[int]], transforms: Any, replan: int,
+                 task_map: Mapping[str, str] | None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    torch.manual_seed(cfg.seed)  # the same colour shifts for every checkpoint and task swap
+    preds, truths = [], []
+    for root, eps in zip(datasets, episodes):
+        if not eps:
+            continue
+        ds = LeRobotDataset(Path(root).name, root=Path(root), episodes=list(eps),
+                            image_transforms=transforms, video_backend=cfg.video_backend)
+        p, t = predict_episodes(loaded, ds, eps, replan_every=replan, batch_size=cfg.batch_size,
+                                seed=cfg.seed, task_map=task_map)
+        preds += p
+        truths += t
+    return preds, truths
 
 
 def write_outputs(report: EvalReport, out_dir: Path, *, fps: float, plot_episodes: int) -> list[Path]:
@@ -327,6 +350,7 @@ def format_table(report: EvalReport) -> str:
                      f"{_pct(m['mean_success_rate']):>9}{min(m['zscore_span_ratio']):>8.2f}"
                      f"{100 * grip['pred']:>8.0f}/{100 * grip['truth']:<7.0f}"
                      f"{max(m['max_jump']['pred']):>10.2f}/{max(m['max_jump']['truth']):<9.2f}")
+    lines += [f"{r.name}: {describe(r.metrics.get('task_effect'))}" for r in report.results]
     for r in report.results:
         m = r.metrics
         lines += ["", f"{r.name}: per joint (data units; success within +-tolerance)",
