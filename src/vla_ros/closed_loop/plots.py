@@ -64,33 +64,38 @@ def plot_episode(trace: Path, out: Path) -> Path:
 
 
 def plot_success(report: Mapping[str, Any], out: Path) -> Path:
-    """Bar chart of the success rate per instruction for every condition (bars in the named cube's
-    colour where matplotlib knows it; a condition the guard refused, at start-up or at every enable, is
-    marked, not drawn as 0)."""
+    """Bar chart per condition: the success rate with each cube named (a bar in that cube's colour where
+    matplotlib knows it) and the rate of episodes that reached another cube (grey); a condition the
+    guard refused, at start-up or at every enable, is marked, not drawn as 0."""
     from matplotlib.colors import is_color_like
 
     conds = report["conditions"]
-    tasks = sorted({t for c in conds.values() for t in c.get("per_task", {})})
-    targets = {t: s["target"] for c in conds.values() for t, s in c.get("per_task", {}).items()}
-    fig = _figure(figsize=(10, 4), constrained_layout=True)
+    targets = list(dict.fromkeys(s["target"] for c in conds.values() for s in c.get("per_task", {}).values()))
+    series = [(f"target: {t} cube", t if is_color_like(t) else None,
+               [_target_rate(c, t) for c in conds.values()]) for t in targets]
+    series.append(("another cube reached", "0.6", [c.get("other_reached_rate") for c in conds.values()]))
+    fig = _figure(figsize=(12, 4.5), constrained_layout=True)
     ax = fig.add_subplot()
-    width = 0.8 / max(len(tasks), 1)
+    width = 0.8 / len(series)
     x = np.arange(len(conds))
-    for i, task in enumerate(tasks):
-        rates = [c.get("per_task", {}).get(task, {}).get("success_rate", 0.0) for c in conds.values()]
-        colour = targets[task] if is_color_like(targets[task]) else None
-        bars = ax.bar(x + i * width, rates, width, label=task, color=colour, alpha=0.8)
-        labels = [f"{r:.0%}" if "per_task" in c else "" for r, c in zip(rates, conds.values())]
-        ax.bar_label(bars, labels=labels, fontsize=8)
+    for i, (label, colour, rates) in enumerate(series):
+        bars = ax.bar(x + i * width, [r or 0.0 for r in rates], width, label=label, color=colour, alpha=0.8)
+        ax.bar_label(bars, labels=["" if r is None else f"{r:.0%}" for r in rates], fontsize=7)
+    middle = width * (len(series) - 1) / 2
     for xi, cond in zip(x, conds.values()):
         if cond["status"] == "refused_by_guard":
             where = "\n(at enable)" if cond.get("refused_at") == "enable" else ""
-            ax.text(xi + width * (len(tasks) - 1) / 2, 0.5, "refused by\nthe guard\nbefore moving" + where,
-                    ha="center", va="center", fontsize=9)
-    ax.set_xticks(x + width * (len(tasks) - 1) / 2, list(conds), rotation=15)
-    ax.set(ylim=(0, 1.1), ylabel="success rate", title="closed loop in simulation: success per instruction")
-    if tasks:
-        ax.legend()
+            ax.text(xi + middle, 0.5, "refused by\nthe guard\nbefore moving" + where, ha="center",
+                    va="center", fontsize=8)
+    ax.set_xticks(x + middle, [name.replace("_", " ") for name in conds], rotation=25, ha="right")
+    ax.set(ylim=(0, 1.1), ylabel="share of episodes",
+           title="closed loop in simulation: success per target cube")
+    ax.legend(fontsize=8)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)
     return out
+
+
+def _target_rate(cond: Mapping[str, Any], target: str) -> float | None:
+    rates = [s["success_rate"] for s in cond.get("per_task", {}).values() if s["target"] == target]
+    return float(np.mean(rates)) if rates else None
