@@ -64,7 +64,7 @@ def plot_episode(trace: Path, out: Path) -> Path:
 
 
 def plot_success(report: Mapping[str, Any], out: Path) -> Path:
-    """Bar chart per condition: the success rate with each cube named (a bar in that cube's colour where
+    """Bar chart per condition: the success rate with each cube the target (a bar in its colour where
     matplotlib knows it) and the rate of episodes that reached another cube (grey); a condition the
     guard refused, at start-up or at every enable, is marked, not drawn as 0."""
     from matplotlib.colors import is_color_like
