@@ -96,6 +96,8 @@ def test_evaluation_adds_the_evaluator_and_starts_the_policy_disabled(tmp_path):
     ("deploy", ["demo:=true", "task:=reach the cube"], "name one of the cubes"),
     ("record", ["teleop:=expert"], "two_cubes"),
     ("record", ["teleop:=joystick"], "teleop"),
+    ("record", ["swap_slots:=true", "swap_probability:=half"], r"not a number: swap_probability:='half'"),
+    ("deploy", ["seed:=one"], r"not a number: seed:='one'"),
 ])
 def test_bad_argument_combinations_are_refused(graph, args, fragment):
     with pytest.raises(ConfigError, match=fragment):
@@ -111,6 +113,10 @@ def test_expert_teleop_reaches_in_simulation():
     paired = {s.name: s for s in build_graph("record", parse_launch_args(
         "record", ["teleop:=expert", "two_cubes:=true", "scene_repeats:=2"]))}
     assert paired["so101_sim"].parameters["scene_repeats"] == 2
+    assert "swap_probability" not in paired["so101_sim"].parameters  # the yaml's (0.5)
+    rarer = {s.name: s for s in build_graph("record", parse_launch_args(
+        "record", ["teleop:=expert", "two_cubes:=true", "swap_slots:=true", "swap_probability:=0.3"]))}
+    assert rarer["so101_sim"].parameters["swap_probability"] == 0.3
 
 
 def test_demo_runs_endless_episodes_in_the_two_cube_scene_at_the_checkpoints_image_size(tmp_path):

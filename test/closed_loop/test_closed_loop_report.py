@@ -140,6 +140,7 @@ def test_physical_swap_not_caught_when_the_policy_ran_or_another_guard_refused(t
     _, report = _physical(tmp_path, refusal=refusal, planned=planned)
     assert report["conditions"]["cameras_swapped_physically"]["status"] == status
     assert report["checks"]["physical_camera_swap_caught"] is False
+    assert report["offline"] is None and "offline" not in format_report(report)  # the stage did not run
 
 
 @pytest.mark.parametrize("refused, code", [(True, 0), (False, 1)])

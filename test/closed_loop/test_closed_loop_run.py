@@ -1,17 +1,22 @@
 """The closed loop end to end at toy scale, through the real commands: two expert demonstrations
-recorded in the simulator, converted, a few training steps, then the deploy graph twice: evaluated
+recorded in the simulator, converted, a few training steps in two stages (words first), replayed offline
+with the task swapped, then the deploy graph: evaluated
 (one episode per instruction), with the instructions reworded (allow_new_task; diagnose must name the task
 string), with the images frozen (the blind control) and with the cameras swapped (the guard must refuse
 before the arm moves); then the trained policy is shipped as policies/so101_reach was.
 The numbers mean nothing at this scale; the stages' wiring and the report are what is checked."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from vla_ros.closed_loop.config import ClosedLoopConfig
+from vla_ros.closed_loop.curriculum import swapped_demonstrations
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +27,8 @@ def test_closed_loop_runs_every_stage_and_reports(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "training" / "closed_loop.py"), "--output-dir", str(out),
-         "--episodes", "2", "--episode-duration-s", "5", "--steps", "4", "--batch-size", "4",
+         "--episodes", "2", "--episode-duration-s", "5", "--curriculum-steps", "2",
+         "--steps", "4", "--batch-size", "4",
          "--eval-episodes", "1", "--eval-episode-duration-s", "3",
          "--conditions", "trained", "instruction_reworded", "cameras_swapped", "blind", "--stage-timeout-s",
          "600", "--policy-checks", "report", "--ship-to", str(tmp_path / "shipped" / "policy")],
@@ -38,7 +44,20 @@ def test_closed_loop_runs_every_stage_and_reports(tmp_path):
     assert report["checks"]["camera_swap_caught"], report["conditions"]["cameras_swapped"]
     guard = report["conditions"]["cameras_swapped"]["guard_message"]
     assert "front feeds observation.images.camera2" in guard
-    assert set(report["timings_s"]) >= {"record", "convert", "train", "evaluate/trained", "diagnose/trained"}
+    assert set(report["timings_s"]) >= {"record", "convert", "train", "offline", "evaluate/trained",
+                                        "diagnose/trained"}
+    # the demonstrations the curriculum takes for swapped are the ones the simulator swapped (seed 0 at
+    # the default 35 %: the second), and the second stage trained from the first one's checkpoint
+    record_log = (out / "logs" / "record.log").read_text()
+    swapped = [int(n) for n in re.findall(r"reset: episode (\d+):[^\n]*\(slots swapped\)", record_log)]
+    assert swapped == [i + 1 for i in swapped_demonstrations(ClosedLoopConfig(episodes=2))] == [2], swapped
+    assert (out / "train_words" / "checkpoints" / "last" / "pretrained_model" / "config.json").is_file()
+    assert f"--policy-path {out / 'train_words' / 'checkpoints' / 'last' / 'pretrained_model'}" in proc.stdout
+    # offline, before any simulated episode: the held-out replay with the task swapped
+    offline = report["offline"]
+    assert offline["task_effect"] is not None and offline["listens"] in (True, False), offline
+    assert json.loads(Path(offline["report"]).read_text())["checkpoints"][0]["metrics"]["task_effect"]
+    assert "offline (held-out demonstrations) task effect:" in proc.stdout
     # diagnose on the evaluation traces: clean with the training instructions, the task string named
     # first (with the closest training task) when the same policy ran reworded ones
     reworded = report["diagnosis"]["instruction_reworded"]

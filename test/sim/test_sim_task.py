@@ -107,6 +107,24 @@ def test_swap_slots_swaps_about_half_the_episodes_and_changes_nothing_else():
         == list(flags[:20])
 
 
+def test_swap_probability_sets_the_share_of_swapped_scenes_from_one_draw():
+    n = 400
+    share = {p: [sample_layout(3, e, BOTH, "slots", 0.01, swap_slots=True, swap_probability=p).slots_swapped
+                 for e in range(n)] for p in (0.0, 0.3, 0.5, 1.0)}
+    assert not any(share[0.0]) and all(share[1.0])
+    assert 0.22 * n < sum(share[0.3]) < 0.38 * n  # binomial(400, 0.3): 4 sigma is +-37
+    assert all(half for low, half in zip(share[0.3], share[0.5]) if low)  # same draw: a subset
+    assert sample_layout(3, 7, BOTH, "slots", swap_slots=True) == \
+        sample_layout(3, 7, BOTH, "slots", swap_slots=True, swap_probability=0.5)
+    with pytest.raises(ConfigError, match="swap_probability"):
+        sample_layout(3, 0, BOTH, "slots", swap_slots=True, swap_probability=1.5)
+    with pytest.raises(ConfigError, match="swap_probability"):
+        SimConfig(swap_probability=-0.1)
+    world = SimWorld(SimConfig(two_cubes=True, cube_layout="slots", swap_slots=True, seed=3,
+                               swap_probability=0.3))
+    assert [world.reset(e).slots_swapped for e in range(10)] == share[0.3][:10]
+
+
 def test_a_lone_red_cube_uses_its_slot_even_with_swapping():
     for e in range(30):
         lay = sample_layout(1, e, ("red",), "slots", 0.01, swap_slots=True)

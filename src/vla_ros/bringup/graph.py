@@ -114,6 +114,8 @@ COMMON_ARGS = [
               "config/so101_sim.yaml's (random), with demo:=true the scene the policy was trained in."),
     LaunchArg("swap_slots", "", "Simulation, cube_layout:=slots: 'true' = the colours exchange slots with "
               "probability 1/2 per episode (only looking tells which cube is where); '' as cube_layout."),
+    LaunchArg("swap_probability", "", "Simulation, swap_slots:=true: the chance per episode of the exchange, "
+              "0..1 ('' = 0.5)."),
     LaunchArg("scene_repeats", "", "Simulation: consecutive episodes sharing one scene ('2' with the "
               "expert's alternating targets: every scene demonstrated once per instruction; '' = 1)."),
     LaunchArg("image_size", "", "Simulation camera size 'WIDTHxHEIGHT' ('' = config/so101_sim.yaml)."),
@@ -213,6 +215,8 @@ def _sim_parameters(a: Mapping[str, str]) -> dict[str, Any]:
         params["cube_layout"] = a["cube_layout"]
     if a["swap_slots"]:
         params["swap_slots"] = _truthy(a["swap_slots"])
+    if a["swap_probability"]:
+        params["swap_probability"] = float(a["swap_probability"])
     if a["scene_repeats"]:
         params["scene_repeats"] = int(a["scene_repeats"])
     if a["image_size"]:
@@ -470,6 +474,23 @@ def parse_launch_args(graph: str, argv: list[str]) -> dict[str, str]:
     return values
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _not_numbers(values: Mapping[str, str]) -> str:
+    """The arguments given a value that is not a number where one is expected, e.g. ``seed:='x'``."""
+    numeric = {arg.name for graph in GRAPHS for arg in launch_arguments(graph) if _is_number(arg.default)}
+    numeric |= {"swap_probability", "scene_repeats"}  # numbers whose default '' means "the yaml's"
+    bad = [f"{name}:={value!r}" for name, value in values.items()
+           if name in numeric and value and not _is_number(value)]
+    return f"not a number: {', '.join(bad)}" if bad else ""
+
+
 def build_graph(graph: str, args: Mapping[str, str]) -> list[NodeSpec]:
     """The nodes of ``graph`` for fully resolved launch arguments.
 
@@ -478,7 +499,11 @@ def build_graph(graph: str, args: Mapping[str, str]) -> list[NodeSpec]:
     """
     declared = {arg.name: arg.default for arg in launch_arguments(graph)}
     values = {**declared, **args}
-    specs = GRAPHS[graph][1](values)
+    try:
+        specs = GRAPHS[graph][1](values)
+    except ValueError as err:
+        raise ConfigError(f"{graph}: {_not_numbers(values) or 'a launch argument is not a number'} "
+                          f"({err})") from err
     if _truthy(values.get("use_sim", "false")):
         # The simulator stamps everything with sim time and publishes /clock (slower than real time
         # when rendering cannot keep up), so every other node runs on that clock.

@@ -12,6 +12,7 @@ from vla_ros.closed_loop import stages
 from vla_ros.closed_loop.checks import GUARD_CHECKS, POLICY_CHECKS
 from vla_ros.closed_loop.config import STAGES, ClosedLoopConfig
 from vla_ros.closed_loop.diagnosis import DIAGNOSE_CHECKS, DIAGNOSED, diagnose
+from vla_ros.closed_loop.offline import offline
 from vla_ros.closed_loop.report import build_report, format_report, guard_message, write_report
 from vla_ros.closed_loop.runner import StageError
 from vla_ros.closed_loop.ship import ship
@@ -42,7 +43,8 @@ def run(cfg: ClosedLoopConfig) -> dict[str, Any]:
     first = STAGES.index(cfg.from_stage)
     timings = {k: v for k, v in _load_timings(paths).items()
                if k.split("/")[0] in STAGES[:first]}
-    for name, stage in (("record", stages.record), ("convert", stages.convert), ("train", stages.train)):
+    for name, stage in (("record", stages.record), ("convert", stages.convert), ("train", stages.train),
+                        ("offline", offline)):
         if STAGES.index(name) >= first:
             timings[name] = stage(cfg, paths).wall_s
             _save_timings(paths, timings)

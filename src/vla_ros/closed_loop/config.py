@@ -9,7 +9,7 @@ from vla_ros.errors import ConfigError
 
 __all__ = ["CONDITION_NAMES", "STAGES", "ClosedLoopConfig"]
 
-STAGES = ("record", "convert", "train", "evaluate", "diagnose", "report")
+STAGES = ("record", "convert", "train", "offline", "evaluate", "diagnose", "report")
 """The stages, in order; ``--from-stage`` re-runs from one of them, reusing the earlier outputs."""
 CONDITION_NAMES = ("trained", "instructions_exchanged", "instruction_reworded", "cameras_swapped",
                    "cameras_swapped_physically", "cameras_swapped_allowed", "blind", "language_blind",
@@ -30,7 +30,7 @@ class ClosedLoopConfig:
         "episode.png"))
     from_stage: str = field(default="record", metadata=param(
         "first stage to run; the earlier stages' outputs in output_dir are reused", choices=STAGES))
-    episodes: int = field(default=40, metadata=param(
+    episodes: int = field(default=50, metadata=param(
         "demonstration episodes to record (the expert alternates 'reach the red cube' and 'reach the "
         "blue cube')", range=(2, 10000)))
     episode_duration_s: float = field(default=6.0, metadata=param(
@@ -43,6 +43,11 @@ class ClosedLoopConfig:
     swap_slots: bool = field(default=True, metadata=param(
         "'slots' layout: the colours exchange slots with probability 1/2 per episode, so that only "
         "looking tells which cube is where (without it a policy can reach the named cube blind)"))
+    demo_swap_probability: float = field(default=0.35, metadata=param(
+        "swap_slots: the share of demonstration scenes whose colours exchange slots (the evaluation "
+        "scenes always 0.5). Below 0.5 the words alone already tell the slot most of the time, so a "
+        "policy learns them first and then when the image overrides them; at 0.5 neither the words nor "
+        "the image alone says anything about the target, only both together", range=(0.0, 1.0)))
     paired_scenes: bool = field(default=False, metadata=param(
         "record every demonstration scene twice, once per instruction (the simulator's scene_repeats:=2), "
         "so that only the instruction tells a pair apart (without it a policy can fit the demonstrations "
@@ -56,7 +61,11 @@ class ClosedLoopConfig:
     train_backbone: bool = field(default=True, metadata=param(
         "train the tiny policy's vision tower and VLM too (its weights are random: frozen, as SmolVLA "
         "freezes a pretrained backbone, they cannot learn where the cubes are)"))
-    steps: int = field(default=2000, metadata=param("training steps", range=(1, 10**7)))
+    curriculum_steps: int = field(default=0, metadata=param(
+        "swap_slots: first train this many steps with every other swapped demonstration left out (the "
+        "words alone then name the slot in most of them), then 'steps' on all of them from there "
+        "(vla_ros.closed_loop.curriculum; 0 = one stage)", range=(0, 10**7)))
+    steps: int = field(default=3000, metadata=param("training steps", range=(1, 10**7)))
     batch_size: int = field(default=16, metadata=param("training batch size", range=(1, 4096)))
     lr: float = field(default=1e-3, metadata=param("peak learning rate", range=(0.0, 1.0)))
     chunk_size: int = field(default=50, metadata=param(

@@ -4,7 +4,8 @@
 ``sim_evaluator``, :mod:`vla_ros.evaluate.scoring`), the stage timings, the checks with the numbers
 they compare and their thresholds (:mod:`vla_ros.closed_loop.checks`: the policy's success, baseline,
 instruction following, use of vision, the controls that must fail them, and the camera guards) and
-the diagnose stage's (:mod:`vla_ros.closed_loop.diagnosis`).
+the diagnose stage's (:mod:`vla_ros.closed_loop.diagnosis`), and the offline stage's task effect
+(:mod:`vla_ros.closed_loop.offline`).
 
 A condition is ``refused_by_guard`` when the policy node refused to start (its log) or when every
 episode of a complete evaluation was refused at ``policy/enable``: ``sim_evaluator`` then never
@@ -22,6 +23,7 @@ from typing import Any
 from vla_ros.closed_loop.checks import THRESHOLDS, closed_loop_checks, measures
 from vla_ros.closed_loop.config import ClosedLoopConfig
 from vla_ros.closed_loop.diagnosis import DIAGNOSED, diagnosis_checks, diagnosis_summary
+from vla_ros.closed_loop.offline import offline_summary
 from vla_ros.closed_loop.stages import RunPaths, conditions, stage_outputs
 from vla_ros.evaluate.scoring import EvaluationResults
 
@@ -82,6 +84,7 @@ def build_report(cfg: ClosedLoopConfig, paths: RunPaths, timings: Mapping[str, f
     return {"schema": SCHEMA, "config": dataclasses.asdict(cfg), "outputs": stage_outputs(paths),
             "conditions": conds, "checks": {**closed_loop_checks(conds), **diagnosis_checks(diagnoses)},
             "measures": measures(conds), "thresholds": dict(THRESHOLDS), "diagnosis": diagnoses,
+            "offline": offline_summary(paths),
             "timings_s": dict(timings), "total_s": total,
             "figures": {"episode": str(paths.root / "episode.png"),
                         "success": str(paths.root / "success.png")}}
@@ -125,6 +128,8 @@ def format_report(report: Mapping[str, Any]) -> str:
             first = diagnosis["findings"][0] if diagnosis["findings"] else None
             lines.append(f"  diagnose {name:<17} worst {diagnosis['worst_severity']}"
                          + (f"; first: [{first['check']}] {first['message'][:200]}" if first else ""))
+    if report.get("offline"):
+        lines.append(f"  offline (held-out demonstrations) {report['offline']['verdict']}")
     measured = {k: v for k, v in report.get("measures", {}).items() if v is not None}
     if measured:
         lines.append("measures: " + ", ".join(f"{k} {v:.2f}" for k, v in measured.items())

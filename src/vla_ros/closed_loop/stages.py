@@ -101,6 +101,11 @@ class RunPaths:
         return self.root / "train"
 
     @property
+    def train_words(self) -> Path:
+        """The curriculum's first training stage (:mod:`vla_ros.closed_loop.curriculum`)."""
+        return self.root / "train_words"
+
+    @property
     def trained_policy(self) -> Path:
         return self.train / "checkpoints" / "last" / "pretrained_model"
 
@@ -134,6 +139,7 @@ def record(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
     _fresh(paths.bags)
     command = vla_ros_command("launch", "record", *_sim_args(cfg, cfg.seed, "cl_record"), "teleop:=expert",
                               f"scene_repeats:={2 if cfg.paired_scenes else 1}", f"episodes:={cfg.episodes}",
+                              f"swap_probability:={cfg.demo_swap_probability}",
                               f"episode_duration_s:={cfg.episode_duration_s}",
                               f"output_dir:={paths.bags}")
     result = run_stage("record", command, paths.logs, timeout_s=cfg.stage_timeout_s,
@@ -196,21 +202,39 @@ def _dataset_tasks(dataset: Path) -> list[str]:
 
 
 def train(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
-    """Fine-tune the start policy with ``vla-ros train`` (CPU; the frames decoded once, into memory)."""
+    """Fine-tune the start policy with ``vla-ros train`` (CPU; the frames decoded once, into memory); with
+    ``curriculum_steps``, first the words-first stage (:mod:`vla_ros.closed_loop.curriculum`), then the
+    rest from its checkpoint (the result's time is both stages')."""
     make_start_policy(cfg, paths)
-    _fresh(paths.train)
+    start, first = paths.start_policy, None
+    if cfg.curriculum_steps and cfg.swap_slots:
+        from vla_ros.closed_loop.curriculum import words_first_weights
+
+        info = json.loads((paths.dataset / "meta" / "info.json").read_text())
+        try:
+            weights = words_first_weights(cfg, int(info["total_episodes"]))
+        except ValueError as err:
+            raise StageError(str(err)) from err
+        first = _train_run("train_words", cfg, paths, start, paths.train_words, cfg.curriculum_steps, weights)
+        start = paths.train_words / "checkpoints" / "last" / "pretrained_model"
+    last = _train_run("train", cfg, paths, start, paths.train, cfg.steps, [])
+    return StageResult("train", last.returncode, last.wall_s + (first.wall_s if first else 0.0), last.log)
+
+
+def _train_run(name: str, cfg: ClosedLoopConfig, paths: RunPaths, start: Path, out: Path, steps: int,
+               weights: list[str]) -> StageResult:
+    _fresh(out)
     rename = [f"{k}={v}" for k, v in CAMERA_MAP.items()]
     command = vla_ros_command(
-        "train", str(paths.dataset), "--policy-path", str(paths.start_policy),
-        "--output-dir", str(paths.train),
-        "--steps", str(cfg.steps), "--batch-size", str(cfg.batch_size), "--lr", str(cfg.lr),
-        "--warmup-steps", str(min(100, cfg.steps // 10)), "--decay-steps", str(cfg.steps),
-        "--num-workers", "2", "--cache-frames", "--val-freq", str(max(cfg.steps // 2, 1)),
+        "train", str(paths.dataset), "--policy-path", str(start), "--output-dir", str(out),
+        "--steps", str(steps), "--batch-size", str(cfg.batch_size), "--lr", str(cfg.lr),
+        "--warmup-steps", str(min(100, steps // 10)), "--decay-steps", str(steps),
+        "--num-workers", "2", "--cache-frames", "--val-freq", str(max(steps // 2, 1)),
         "--val-max-batches", "10",
-        "--save-freq", str(cfg.steps), "--log-freq", "50", "--no-augment", "--no-progress-bar",
-        "--rename-map", *rename,
+        "--save-freq", str(steps), "--log-freq", "50", "--no-augment", "--no-progress-bar",
+        "--rename-map", *rename, *(["--episode-weights", *weights] if weights else []),
     )
-    return run_stage("train", command, paths.logs, timeout_s=cfg.stage_timeout_s)
+    return run_stage(name, command, paths.logs, timeout_s=cfg.stage_timeout_s)
 
 
 def evaluate(cfg: ClosedLoopConfig, paths: RunPaths, condition: Condition) -> StageResult:

@@ -37,7 +37,11 @@ class SimConfig:
     cube_jitter_m: float = field(default=0.01, metadata=param(
         "'slots' layout: uniform jitter of each cube's x and y around its slot, +- m", range=(0.0, 0.05)))
     swap_slots: bool = field(default=False, metadata=param(
-        "'slots' layout with two cubes: the colours exchange slots with probability 0.5 per episode"))
+        "'slots' layout with two cubes: the colours exchange slots with probability swap_probability per "
+        "episode"))
+    swap_probability: float = field(default=0.5, metadata=param(
+        "swap_slots: probability per episode that the colours exchange slots (0.5: neither colour's slot "
+        "tells which cube is where)", range=(0.0, 1.0)))
     scene_repeats: int = field(default=1, metadata=param(
         "Consecutive episodes that share one scene (cubes, colours, lights): episode e lays out scene "
         "e // scene_repeats. 2 with the expert's two alternating targets demonstrates every scene once per "

@@ -94,9 +94,9 @@ def _cube_positions(rng: np.random.Generator, count: int) -> list[np.ndarray]:
 
 
 def _slot_positions(rng: np.random.Generator, cubes: Sequence[str], jitter_m: float,
-                    swap: bool) -> tuple[list[np.ndarray], bool]:
+                    swap: bool, swap_probability: float) -> tuple[list[np.ndarray], bool]:
     # always drawn, so swap_slots changes nothing else; a lone cube stays on its own slot
-    swapped = bool(rng.random() < 0.5) and swap and len(cubes) > 1
+    swapped = bool(rng.random() < swap_probability) and swap and len(cubes) > 1
     slots = {name: np.array(xy) for name, xy in CUBE_SLOTS_XY_M.items()}
     if swapped:
         slots["red"], slots["blue"] = slots["blue"], slots["red"]
@@ -112,7 +112,8 @@ def _rgba(rgb: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def sample_layout(seed: int, episode: int, cubes: Sequence[str], cube_layout: str = "random",
-                  cube_jitter_m: float = 0.01, swap_slots: bool = False) -> EpisodeLayout:
+                  cube_jitter_m: float = 0.01, swap_slots: bool = False,
+                  swap_probability: float = 0.5) -> EpisodeLayout:
     """Draw the layout of ``episode`` for the named cubes.
 
     Args:
@@ -122,17 +123,21 @@ def sample_layout(seed: int, episode: int, cubes: Sequence[str], cube_layout: st
         cube_layout: ``"random"`` (anywhere in the cube region) or ``"slots"`` (each colour on its slot of
             :data:`CUBE_SLOTS_XY_M`, so a lone red cube is on the red slot).
         cube_jitter_m: ``"slots"``: uniform jitter of x and y, +-m.
-        swap_slots: ``"slots"`` with two cubes: with probability 0.5 per episode the colours exchange slots.
+        swap_slots: ``"slots"`` with two cubes: the colours exchange slots in some episodes.
+        swap_probability: with ``swap_slots``, the chance per episode of the exchange, 0..1 (the same
+            uniform draw for every value, so a scene swapped at 0.3 is swapped at 0.5 too).
 
     Raises:
-        ConfigError: naming every problem: unknown ``cube_layout``, negative jitter, a cube colour
-            without a slot in the ``"slots"`` layout.
+        ConfigError: naming every problem: unknown ``cube_layout``, negative jitter, a swap probability
+            outside 0..1, a cube colour without a slot in the ``"slots"`` layout.
     """
     problems = []
     if cube_layout not in CUBE_LAYOUTS:
         problems.append(f"cube_layout={cube_layout!r} is not one of {list(CUBE_LAYOUTS)}")
     if not cube_jitter_m >= 0:
         problems.append(f"cube_jitter_m={cube_jitter_m!r} must be >= 0")
+    if not 0.0 <= swap_probability <= 1.0:
+        problems.append(f"swap_probability={swap_probability!r} must be in 0..1")
     unknown = [name for name in cubes if name not in CUBE_SLOTS_XY_M]
     if cube_layout == "slots" and unknown:
         problems.append(f"no slot for cube(s) {unknown}; slots: {list(CUBE_SLOTS_XY_M)}")
@@ -141,7 +146,7 @@ def sample_layout(seed: int, episode: int, cubes: Sequence[str], cube_layout: st
     rng = np.random.default_rng([seed, episode])
     swapped = False
     if cube_layout == "slots":
-        positions, swapped = _slot_positions(rng, cubes, cube_jitter_m, swap_slots)
+        positions, swapped = _slot_positions(rng, cubes, cube_jitter_m, swap_slots, swap_probability)
     else:
         positions = _cube_positions(rng, len(cubes))
     poses = {name: (float(p[0]), float(p[1]), float(rng.uniform(-np.pi, np.pi)))

@@ -98,7 +98,8 @@ class SimWorld:
         with self.lock:
             self.episode = self.episode + 1 if episode is None else int(episode)
             layout = sample_layout(self.cfg.seed, self.episode // self.cfg.scene_repeats, self.cube_names,
-                                   self.cfg.cube_layout, self.cfg.cube_jitter_m, self.cfg.swap_slots)
+                                   self.cfg.cube_layout, self.cfg.cube_jitter_m, self.cfg.swap_slots,
+                                   self.cfg.swap_probability)
             mujoco.mj_resetData(self.model, self.data)
             self.data.qpos[self._qadr] = self.start_pose_rad
             self.data.ctrl[self._act] = self.start_pose_rad
