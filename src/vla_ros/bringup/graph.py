@@ -112,8 +112,8 @@ COMMON_ARGS = [
     LaunchArg("two_cubes", "false", "Simulation: a red and a blue cube on the table (default one red cube)."),
     LaunchArg("cube_layout", "", "Simulation: 'random' cube poses, or 'slots' (fixed, jittered); '' = "
               "config/so101_sim.yaml's (random), with demo:=true the scene the policy was trained in."),
-    LaunchArg("swap_slots", "", "Simulation, cube_layout:=slots: 'true' = the colours exchange slots with "
-              "probability 1/2 per episode (only looking tells which cube is where); '' as cube_layout."),
+    LaunchArg("swap_slots", "", "Simulation, cube_layout:=slots: 'true' = the colours exchange slots in some "
+              "episodes (swap_probability; only looking tells which cube is where); '' as cube_layout."),
     LaunchArg("swap_probability", "", "Simulation, swap_slots:=true: the chance per episode of the exchange, "
               "0..1 ('' = 0.5)."),
     LaunchArg("scene_repeats", "", "Simulation: consecutive episodes sharing one scene ('2' with the "
@@ -474,21 +474,10 @@ def parse_launch_args(graph: str, argv: list[str]) -> dict[str, str]:
     return values
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _not_numbers(values: Mapping[str, str]) -> str:
-    """The arguments given a value that is not a number where one is expected, e.g. ``seed:='x'``."""
-    numeric = {arg.name for graph in GRAPHS for arg in launch_arguments(graph) if _is_number(arg.default)}
-    numeric |= {"swap_probability", "scene_repeats"}  # numbers whose default '' means "the yaml's"
-    bad = [f"{name}:={value!r}" for name, value in values.items()
-           if name in numeric and value and not _is_number(value)]
-    return f"not a number: {', '.join(bad)}" if bad else ""
+def _not_numbers(args: Mapping[str, str], err: ValueError) -> str:
+    """The given arguments whose value the failed ``int()``/``float()`` names, e.g. ``seed:='x'``."""
+    bad = [f"{name}:={value!r}" for name, value in args.items() if value and repr(value) in str(err)]
+    return f"not a number: {', '.join(bad)}" if bad else "a launch argument is not a number"
 
 
 def build_graph(graph: str, args: Mapping[str, str]) -> list[NodeSpec]:
@@ -502,8 +491,7 @@ def build_graph(graph: str, args: Mapping[str, str]) -> list[NodeSpec]:
     try:
         specs = GRAPHS[graph][1](values)
     except ValueError as err:
-        raise ConfigError(f"{graph}: {_not_numbers(values) or 'a launch argument is not a number'} "
-                          f"({err})") from err
+        raise ConfigError(f"{graph}: {_not_numbers(args, err)} ({err})") from err
     if _truthy(values.get("use_sim", "false")):
         # The simulator stamps everything with sim time and publishes /clock (slower than real time
         # when rendering cannot keep up), so every other node runs on that clock.

@@ -2,8 +2,10 @@
 
 record: ``vla-ros launch record teleop:=expert`` (the simulator's scripted IK expert, one task per
 episode) -> convert: ``vla-ros convert`` -> train: ``vla-ros train`` from a tiny SmolVLA with random
-weights -> evaluate: ``vla-ros launch deploy evaluate:=M`` per condition (``sim_evaluator`` in the
-deploy graph measures success in the simulator) -> diagnose (:mod:`vla_ros.closed_loop.diagnosis`).
+weights (optionally in two stages, :mod:`vla_ros.closed_loop.curriculum`) -> offline
+(:mod:`vla_ros.closed_loop.offline`) -> evaluate: ``vla-ros launch deploy evaluate:=M`` per condition
+(``sim_evaluator`` in the deploy graph measures success in the simulator) -> diagnose
+(:mod:`vla_ros.closed_loop.diagnosis`).
 """
 
 from __future__ import annotations
