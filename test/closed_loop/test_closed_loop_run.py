@@ -1,5 +1,6 @@
 """The closed loop end to end at toy scale, through the real commands: two expert demonstrations
-recorded in the simulator, converted, a few training steps in two stages (words first), replayed offline
+recorded in the simulator and two more of new scenes, converted, a few training steps in two stages
+(words first, then the second recording from that checkpoint), replayed offline
 with the task swapped, then the deploy graph: evaluated
 (one episode per instruction), with the instructions reworded (allow_new_task; diagnose must name the task
 string), with the images frozen (the blind control) and with the cameras swapped (the guard must refuse
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 from vla_ros.closed_loop.config import ClosedLoopConfig
-from vla_ros.closed_loop.curriculum import swapped_demonstrations
+from vla_ros.closed_loop.curriculum import recordings, swapped_demonstrations
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,8 +28,8 @@ def test_closed_loop_runs_every_stage_and_reports(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "training" / "closed_loop.py"), "--output-dir", str(out),
-         "--episodes", "2", "--episode-duration-s", "5", "--curriculum-steps", "2",
-         "--steps", "4", "--batch-size", "4",
+         "--episodes", "2", "--episode-duration-s", "5", "--image-stage-episodes", "2",
+         "--steps", "2", "--image-stage-steps", "4", "--batch-size", "4",
          "--eval-episodes", "1", "--eval-episode-duration-s", "3",
          "--conditions", "trained", "instruction_reworded", "cameras_swapped", "blind", "--stage-timeout-s",
          "600", "--policy-checks", "report", "--ship-to", str(tmp_path / "shipped" / "policy")],
@@ -36,7 +37,7 @@ def test_closed_loop_runs_every_stage_and_reports(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
-    assert report["outputs"]["bags"] == 2
+    assert report["outputs"]["bags"] == report["outputs"]["bags_image"] == 2
     trained = report["conditions"]["trained"]
     assert trained["status"] == "evaluated", trained
     assert set(trained["per_task"]) == {"reach the red cube", "reach the blue cube"}
@@ -46,13 +47,19 @@ def test_closed_loop_runs_every_stage_and_reports(tmp_path):
     assert "front feeds observation.images.camera2" in guard
     assert set(report["timings_s"]) >= {"record", "convert", "train", "offline", "evaluate/trained",
                                         "diagnose/trained"}
-    # the demonstrations the curriculum takes for swapped are the ones the simulator swapped (seed 0 at
-    # the default 35 %: the second), and the second stage trained from the first one's checkpoint
-    record_log = (out / "logs" / "record.log").read_text()
-    swapped = [int(n) for n in re.findall(r"reset: episode (\d+):[^\n]*\(slots swapped\)", record_log)]
-    assert swapped == [i + 1 for i in swapped_demonstrations(ClosedLoopConfig(episodes=2))] == [2], swapped
-    assert (out / "train_words" / "checkpoints" / "last" / "pretrained_model" / "config.json").is_file()
-    assert f"--policy-path {out / 'train_words' / 'checkpoints' / 'last' / 'pretrained_model'}" in proc.stdout
+    # each recording's swapped demonstrations are the ones the simulator swapped (seed 0 at the default
+    # 35 %: the second), and the second stage trained on the second recording from the first's checkpoint
+    for rec in recordings(ClosedLoopConfig(episodes=2, image_stage_episodes=2)):
+        log = (out / "logs" / f"record{rec.suffix}.log").read_text()
+        swapped = [int(n) for n in re.findall(r"reset: episode (\d+):[^\n]*\(slots swapped\)", log)]
+        assert swapped == [i + 1 for i in swapped_demonstrations(ClosedLoopConfig(), rec)], (rec, swapped)
+        command = next(ln for ln in proc.stdout.splitlines() if f"[closed-loop] record{rec.suffix}: " in ln)
+        assert f" seed:={rec.seed} " in command and f"swap_probability:={rec.swap_probability}" in command
+    assert swapped_demonstrations(ClosedLoopConfig(episodes=2)) == [1]
+    words = out / "train_words" / "checkpoints" / "last" / "pretrained_model"
+    assert (words / "config.json").is_file()
+    train_cmd = next(line for line in proc.stdout.splitlines() if "[closed-loop] train: " in line)
+    assert f"train {out / 'dataset'} {out / 'dataset_image'} --policy-path {words}" in train_cmd, train_cmd
     # offline, before any simulated episode: the held-out replay with the task swapped
     offline = report["offline"]
     assert offline["task_effect"] is not None and offline["listens"] in (True, False), offline

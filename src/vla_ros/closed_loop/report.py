@@ -81,7 +81,7 @@ def build_report(cfg: ClosedLoopConfig, paths: RunPaths, timings: Mapping[str, f
     conds = {c.name: _condition(paths, c.name, guards.get(c.name, "")) for c in conditions(cfg)}
     diagnoses = {name: diagnosis_summary(paths, name) for name in DIAGNOSED if name in cfg.conditions}
     total = sum(v for k, v in timings.items())
-    return {"schema": SCHEMA, "config": dataclasses.asdict(cfg), "outputs": stage_outputs(paths),
+    return {"schema": SCHEMA, "config": dataclasses.asdict(cfg), "outputs": stage_outputs(cfg, paths),
             "conditions": conds, "checks": {**closed_loop_checks(conds), **diagnosis_checks(diagnoses)},
             "measures": measures(conds), "thresholds": dict(THRESHOLDS), "diagnosis": diagnoses,
             "offline": offline_summary(paths),

@@ -24,7 +24,9 @@ MAX_SHIPPED_BYTES = 20 * 2**20
 """Largest shipped policy directory (issue #17: <= 20 MB in the package's share)."""
 
 REPORT_FILES = {"report.json": SHIPPED_REPORT, "train/logs/metrics.csv": "training_metrics.csv",
-                "logs/train.log": "training_log.txt"}
+                "logs/train.log": "training_log.txt",
+                "train_words/logs/metrics.csv": "training_metrics_words.csv",
+                "logs/train_words.log": "training_log_words.txt"}
 """Run files copied beside the checkpoint, and their names there (missing ones are skipped)."""
 
 

@@ -1,8 +1,9 @@
 """The stages of the closed loop, each through the project's user-facing commands.
 
 record: ``vla-ros launch record teleop:=expert`` (the simulator's scripted IK expert, one task per
-episode) -> convert: ``vla-ros convert`` -> train: ``vla-ros train`` from a tiny SmolVLA with random
-weights (optionally in two stages, :mod:`vla_ros.closed_loop.curriculum`) -> offline
+episode; in the swapped-slots scene two recordings, :mod:`vla_ros.closed_loop.curriculum`) -> convert:
+``vla-ros convert`` -> train: ``vla-ros train`` from a tiny SmolVLA with random weights (one stage per
+recording, each from the last one's checkpoint) -> offline
 (:mod:`vla_ros.closed_loop.offline`) -> evaluate: ``vla-ros launch deploy evaluate:=M`` per condition
 (``sim_evaluator`` in the deploy graph measures success in the simulator) -> diagnose
 (:mod:`vla_ros.closed_loop.diagnosis`).
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 
 from vla_ros.closed_loop.config import ClosedLoopConfig
+from vla_ros.closed_loop.curriculum import Recording, recordings
 from vla_ros.closed_loop.runner import StageError, StageResult, run_stage, vla_ros_command
 from vla_ros.paths import config_file
 
@@ -92,7 +94,15 @@ class RunPaths:
 
     @property
     def dataset(self) -> Path:
+        """The first recording's dataset (the diagnose stage's training data)."""
         return self.root / "dataset"
+
+    def recording_bags(self, recording: Recording) -> Path:
+        """Bags of a recording: ``bags/`` for the first, ``bags_image/`` for the image stage's."""
+        return self.root / f"bags{recording.suffix}"
+
+    def recording_dataset(self, recording: Recording) -> Path:
+        return self.root / f"dataset{recording.suffix}"
 
     @property
     def start_policy(self) -> Path:
@@ -102,10 +112,9 @@ class RunPaths:
     def train(self) -> Path:
         return self.root / "train"
 
-    @property
-    def train_words(self) -> Path:
-        """The curriculum's first training stage (:mod:`vla_ros.closed_loop.curriculum`)."""
-        return self.root / "train_words"
+    def stage_train(self, recording: Recording, last: bool) -> Path:
+        """A training stage's run directory: ``train/`` for the last, ``train_words/`` before it."""
+        return self.train if last else self.root / f"train_{recording.name}"
 
     @property
     def trained_policy(self) -> Path:
@@ -137,20 +146,35 @@ def _fresh(path: Path) -> Path:
 
 
 def record(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
-    """Record ``cfg.episodes`` expert demonstrations in simulation, one MCAP bag per episode."""
-    _fresh(paths.bags)
-    command = vla_ros_command("launch", "record", *_sim_args(cfg, cfg.seed, "cl_record"), "teleop:=expert",
-                              f"scene_repeats:={2 if cfg.paired_scenes else 1}", f"episodes:={cfg.episodes}",
-                              f"swap_probability:={cfg.demo_swap_probability}",
-                              f"episode_duration_s:={cfg.episode_duration_s}",
-                              f"output_dir:={paths.bags}")
-    result = run_stage("record", command, paths.logs, timeout_s=cfg.stage_timeout_s,
+    """Record each recording's expert demonstrations in simulation, one MCAP bag per episode (the
+    result's time is all recordings')."""
+    results = [_record(cfg, paths, rec) for rec in recordings(cfg)]
+    return _combined("record", results)
+
+
+def _record(cfg: ClosedLoopConfig, paths: RunPaths, rec: Recording) -> StageResult:
+    out = _fresh(paths.recording_bags(rec))
+    command = vla_ros_command("launch", "record", *_sim_args(cfg, rec.seed, "cl_record"), "teleop:=expert",
+                              f"scene_repeats:={2 if cfg.paired_scenes else 1}", f"episodes:={rec.episodes}",
+                              f"swap_probability:={rec.swap_probability}",
+                              f"episode_duration_s:={cfg.episode_duration_s}", f"output_dir:={out}")
+    result = run_stage(_stage_name("record", rec), command, paths.logs, timeout_s=cfg.stage_timeout_s,
                        env={"VLA_ROS_HOME": str(paths.home)})
-    bags = _bags(paths.bags)
-    if len(bags) != cfg.episodes:
-        raise StageError(f"record: expected {cfg.episodes} bags in {paths.bags}, found {len(bags)}; "
+    bags = _bags(out)
+    if len(bags) != rec.episodes:
+        raise StageError(f"record: expected {rec.episodes} bags in {out}, found {len(bags)}; "
                          f"log {result.log}:\n{result.tail()}")
     return result
+
+
+def _stage_name(stage: str, rec: Recording) -> str:
+    """A stage's log name for one recording (``record``, ``convert_image``)."""
+    return f"{stage}{rec.suffix}"
+
+
+def _combined(name: str, results: list[StageResult]) -> StageResult:
+    last = results[-1]
+    return StageResult(name, last.returncode, sum(r.wall_s for r in results), last.log)
 
 
 def _bags(folder: Path) -> list[Path]:
@@ -159,7 +183,8 @@ def _bags(folder: Path) -> list[Path]:
 
 
 def convert(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
-    """Convert the bags into a LeRobot v3.0 dataset (LeRobot units, the simulated arm's calibration)."""
+    """Convert each recording's bags into a LeRobot v3.0 dataset (LeRobot units, the simulated arm's
+    calibration)."""
     mapping = yaml.safe_load(config_file("convert.yaml").read_text())
     topics = mapping["topics"]
     for stream in [topics["state"], topics["action"], *topics["cameras"].values()]:
@@ -168,11 +193,15 @@ def convert(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
     paths.root.mkdir(parents=True, exist_ok=True)
     mapping_file = paths.root / "convert.yaml"
     mapping_file.write_text(yaml.safe_dump(mapping))
-    _fresh(paths.dataset)
-    command = vla_ros_command("convert", *map(str, _bags(paths.bags)), "--out", str(paths.dataset),
-                              "--config", str(mapping_file), "--sim-calibration", "--namespace", "cl_record",
-                              "--vcodec", VCODEC, "--no-progress")
-    return run_stage("convert", command, paths.logs, timeout_s=cfg.stage_timeout_s)
+    results = []
+    for rec in recordings(cfg):
+        out = _fresh(paths.recording_dataset(rec))
+        command = vla_ros_command("convert", *map(str, _bags(paths.recording_bags(rec))), "--out", str(out),
+                                  "--config", str(mapping_file), "--sim-calibration", "--namespace",
+                                  "cl_record", "--vcodec", VCODEC, "--no-progress")
+        results.append(run_stage(_stage_name("convert", rec), command, paths.logs,
+                                 timeout_s=cfg.stage_timeout_s))
+    return _combined("convert", results)
 
 
 TINY_VLM = {"patch_size": 8, "vision_hidden_size": 64, "vision_layers": 2}
@@ -204,37 +233,33 @@ def _dataset_tasks(dataset: Path) -> list[str]:
 
 
 def train(cfg: ClosedLoopConfig, paths: RunPaths) -> StageResult:
-    """Fine-tune the start policy with ``vla-ros train`` (CPU; the frames decoded once, into memory); with
-    ``curriculum_steps``, first the words-first stage (:mod:`vla_ros.closed_loop.curriculum`), then the
-    rest from its checkpoint (the result's time is both stages')."""
-    make_start_policy(cfg, paths)
-    start, first = paths.start_policy, None
-    if cfg.curriculum_steps and cfg.swap_slots:
-        from vla_ros.closed_loop.curriculum import words_first_weights
-
-        info = json.loads((paths.dataset / "meta" / "info.json").read_text())
-        try:
-            weights = words_first_weights(cfg, int(info["total_episodes"]))
-        except ValueError as err:
-            raise StageError(str(err)) from err
-        first = _train_run("train_words", cfg, paths, start, paths.train_words, cfg.curriculum_steps, weights)
-        start = paths.train_words / "checkpoints" / "last" / "pretrained_model"
-    last = _train_run("train", cfg, paths, start, paths.train, cfg.steps, [])
-    return StageResult("train", last.returncode, last.wall_s + (first.wall_s if first else 0.0), last.log)
+    """Fine-tune the start policy with ``vla-ros train`` (CPU; the frames decoded once, into memory), one
+    stage per recording, each from the previous stage's checkpoint on its recording and the earlier ones
+    (new scenes added to the old), the last in ``train/`` (log ``train.log``), the first of two in
+    ``train_words/`` (the result's time is all stages')."""
+    start = make_start_policy(cfg, paths)
+    stages = recordings(cfg)
+    results = []
+    for i, rec in enumerate(stages):
+        out = paths.stage_train(rec, last=i == len(stages) - 1)
+        datasets = [paths.recording_dataset(r) for r in stages[:i + 1]]
+        results.append(_train_run(out.name, cfg, paths, datasets, start, out, rec.steps))
+        start = out / "checkpoints" / "last" / "pretrained_model"
+    return _combined("train", results)
 
 
-def _train_run(name: str, cfg: ClosedLoopConfig, paths: RunPaths, start: Path, out: Path, steps: int,
-               weights: list[str]) -> StageResult:
+def _train_run(name: str, cfg: ClosedLoopConfig, paths: RunPaths, datasets: list[Path], start: Path,
+               out: Path, steps: int) -> StageResult:
     _fresh(out)
     rename = [f"{k}={v}" for k, v in CAMERA_MAP.items()]
     command = vla_ros_command(
-        "train", str(paths.dataset), "--policy-path", str(start), "--output-dir", str(out),
+        "train", *map(str, datasets), "--policy-path", str(start), "--output-dir", str(out),
         "--steps", str(steps), "--batch-size", str(cfg.batch_size), "--lr", str(cfg.lr),
         "--warmup-steps", str(min(100, steps // 10)), "--decay-steps", str(steps),
         "--num-workers", "2", "--cache-frames", "--val-freq", str(max(steps // 2, 1)),
         "--val-max-batches", "10",
         "--save-freq", str(steps), "--log-freq", "50", "--no-augment", "--no-progress-bar",
-        "--rename-map", *rename, *(["--episode-weights", *weights] if weights else []),
+        "--rename-map", *rename,
     )
     return run_stage(name, command, paths.logs, timeout_s=cfg.stage_timeout_s)
 
@@ -263,7 +288,10 @@ def conditions(cfg: ClosedLoopConfig) -> list[Condition]:
     return [c for c in CONDITIONS if c.name in cfg.conditions]
 
 
-def stage_outputs(paths: RunPaths) -> dict[str, Any]:
-    """What each stage left behind (for the report)."""
-    return {"bags": len(_bags(paths.bags)), "dataset": str(paths.dataset),
-            "trained_policy": str(paths.trained_policy)}
+def stage_outputs(cfg: ClosedLoopConfig, paths: RunPaths) -> dict[str, Any]:
+    """What each stage left behind (for the report): bags and dataset per recording, the policy."""
+    out: dict[str, Any] = {}
+    for rec in recordings(cfg):
+        out[f"bags{rec.suffix}"] = len(_bags(paths.recording_bags(rec)))
+        out[f"dataset{rec.suffix}"] = str(paths.recording_dataset(rec))
+    return {**out, "trained_policy": str(paths.trained_policy)}
