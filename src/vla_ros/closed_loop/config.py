@@ -69,7 +69,7 @@ class ClosedLoopConfig:
     image_stage_swap_probability: float = field(default=0.5, metadata=param(
         "the share of the second recording's scenes whose colours exchange slots", range=(0.0, 1.0)))
     image_stage_steps: int = field(default=3000, metadata=param(
-        "training steps on the second recording", range=(1, 10**7)))
+        "training steps of the second stage (on both recordings)", range=(1, 10**7)))
     image_stage_seed: int = field(default=2, metadata=param(
         "seed of the second recording's scenes (other scenes than seed's and eval_seed's)",
         range=(0, 2**31 - 1)))
@@ -84,7 +84,7 @@ class ClosedLoopConfig:
         "evaluation episodes per instruction and condition", range=(1, 1000)))
     eval_episode_duration_s: float = field(default=6.0, metadata=param(
         "simulated seconds the policy runs per evaluation episode (the demonstrations' length; trained "
-        "policies reached the named cube 2.8-4.7 s after the enable)", range=(1.0, 600.0)))
+        "policies reached the named cube 2.8-4.9 s after the enable)", range=(1.0, 600.0)))
     conditions: list[str] = field(default_factory=lambda: list(CONDITION_NAMES), metadata=param(
         "evaluation conditions: trained, instructions_exchanged (each scene gets the other instruction), "
         "instruction_reworded (the training tasks reworded, allow_new_task: diagnose should name the "
